@@ -1,0 +1,26 @@
+"""Whitespace and Unicode normalisation of paragraph text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Every Unicode space (NBSP, thin, zero-width, ideographic ...) and tabs become one ASCII space.
+_ODD_SPACE = re.compile(r"[\t\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
+_ZERO_WIDTH = re.compile(r"[\u200c\u200d\u2060\u00ad]")
+_MULTI_SPACE = re.compile(r" {2,}")
+
+
+def normalize_line(line: str) -> str:
+    """NFC text with odd spaces folded to one space, zero-width characters and soft hyphens removed, stripped.
+
+    >>> normalize_line("READ MORE:\\u00a0US  has")
+    'READ MORE: US has'
+    """
+    line = _ZERO_WIDTH.sub("", _ODD_SPACE.sub(" ", unicodedata.normalize("NFC", line)))
+    return _MULTI_SPACE.sub(" ", line).strip()
+
+
+def normalize_block(block: str) -> str:
+    """normalize_line on each line of a block; empty lines dropped."""
+    return "\n".join(n for n in (normalize_line(ln) for ln in block.split("\n")) if n)

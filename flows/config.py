@@ -1,0 +1,38 @@
+"""Run configuration: every knob of a run, with documented defaults.
+
+A `RunConfig` is plain data; the CLI and the Prefect flow build one from their options and it
+is recorded in each run's manifest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    # Batching: one Prefect task per batch of input files. A batch closes when it holds this many
+    # bytes of raw input or this many files, whichever comes first; large enough that Prefect's
+    # per-task cost (milliseconds) is noise, small enough that a batch fits in memory.
+    batch_bytes: int = 32 * MB
+    batch_files: int = 2000
+
+    # Limits on hostile input (exceeding one is a reject that names the limit, never a crash).
+    max_file_bytes: int = 512 * MB
+    max_decompressed_bytes: int = 1024 * MB
+    max_gzip_ratio: float = 200.0  # decompressed / compressed; a gzip bomb is far above this
+    max_line_bytes: int = 64 * MB  # one JSONL line
+    max_html_bytes: int = 16 * MB  # HTML handed to trafilatura
+    max_article_chars: int = 2_000_000
+    max_article_blocks: int = 20_000
+    max_reject_raw_chars: int = 20_000  # raw text kept with a reject row
+
+    # Reprocess inputs already in the ledger (state/ledger) instead of skipping them.
+    reprocess: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

@@ -1,0 +1,84 @@
+"""Bytes to text: byte-order marks, strict UTF-8, then charset-normalizer for legacy encodings."""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+
+import charset_normalizer
+
+
+class DecodeError(ValueError):
+    """The bytes are not text in any encoding we can detect (binary junk, or undecodable)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # must be tested before UTF-16 LE: it starts with the same bytes
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+# Share of control characters (other than tab, newline, carriage return, form feed) above which a
+# decoded "text" is treated as binary: real text has none; a few stray NULs in a scrape do happen.
+MAX_CONTROL_SHARE = 0.01
+_ALLOWED_CONTROLS = {"\t", "\n", "\r", "\f"}
+
+
+def _control_count(text: str) -> int:
+    return sum(1 for ch in text if ch < " " and ch not in _ALLOWED_CONTROLS) + text.count("\x7f")
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Return (text, encoding name) for raw input bytes; raise DecodeError for binary or undecodable input.
+
+    A byte-order mark decides first; then strict UTF-8; then charset-normalizer's best guess.
+    Stray control characters (NUL and friends) are removed from the returned text.
+    """
+    if not data:
+        raise DecodeError("empty_input", "the input is empty (0 bytes)")
+    text: str | None = None
+    encoding = ""
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            try:
+                text, encoding = data.decode(enc), enc
+            except UnicodeDecodeError as exc:
+                raise DecodeError("undecodable", f"starts with a {enc} byte-order mark but is not valid {enc}: {exc}") from None
+            break
+    if text is None:
+        try:
+            text, encoding = data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            best = charset_normalizer.from_bytes(data).best()
+            if best is None:
+                raise DecodeError(
+                    "binary_or_undecodable",
+                    "the bytes are not text in any encoding charset-normalizer recognises (binary file?)",
+                ) from None
+            text, encoding = str(best), best.encoding
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    controls = _control_count(text)
+    if controls:
+        if controls > MAX_CONTROL_SHARE * len(text):
+            raise DecodeError(
+                "binary_content",
+                f"{controls} control characters in {len(text)} characters: this looks like a binary file, not text",
+            )
+        text = "".join(ch for ch in text if not (ch < " " and ch not in _ALLOWED_CONTROLS) and ch != "\x7f")
+    return text, encoding
+
+
+def clean_text_value(value: str) -> str:
+    """NFC-normalise a decoded string, drop control characters and lone surrogates (invalid in Parquet)."""
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    value = "".join(ch for ch in value if not (ch < " " and ch not in _ALLOWED_CONTROLS) and ch != "\x7f")
+    return unicodedata.normalize("NFC", value)

@@ -1,0 +1,424 @@
+"""The core pipeline as plain Python: plan -> process batches (ingest, clean, collapse) -> finalize.
+
+`run_pipeline` runs it without Prefect; flows/flow.py wraps the same three steps as a flow with
+one task per batch. Large data moves between steps as Parquet files in OUT_DIR/.staging/<run_id>/.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import secrets
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+import cleaners
+from dedupe.exact import Candidate, content_hash, exact_clusters, url_key
+from flows.config import RunConfig
+from flows.ingest import InputFile, discover, domain_of, file_digest, read_file
+from flows.records import Article, Reject, Removal
+from flows.sink import (
+    ARTICLES, DUPLICATES, REJECTS, REMOVALS, AtomicParquetWriter, article_row, reject_row, removal_rows,
+    to_table, write_json_atomic, write_table_atomic,
+)
+from flows.state import INDEX, LEDGER, RunLock, read_index, read_ledger, recover, remove_tree
+
+Progress = Callable[[str, int, int], None]
+
+
+class UsageError(Exception):
+    """A configuration problem the user must fix (missing RAW_DIR, unwritable OUT_DIR, ...)."""
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    """Everything one batch task needs: small and picklable (paths, not data)."""
+
+    run_id: str
+    index: int
+    raw_dir: str
+    staging_dir: str
+    files: tuple[InputFile, ...]
+    config: RunConfig
+
+
+@dataclass
+class BatchResult:
+    index: int
+    articles_path: str
+    removals_path: str
+    rejects_path: str
+    records: int = 0
+    articles: int = 0
+    rejects: int = 0
+    removals: int = 0
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+    removal_reasons: dict[str, int] = field(default_factory=dict)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    input_bytes: int = 0
+
+
+@dataclass
+class RunContext:
+    run_id: str
+    raw_dir: Path
+    out_dir: Path
+    staging_dir: Path
+    config: RunConfig
+    lock: RunLock
+    batches: list[BatchSpec]
+    files_seen: int
+    files_new: int
+    files_skipped: int
+    started: float
+    started_at: str
+    rolled_back: list[str]
+    manifest: dict[str, Any]
+
+
+def new_run_id() -> str:
+    """Sortable and unique: UTC time plus random bits."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for dist in ("newsclean", "prefect", "trafilatura", "datasketch", "pyarrow", "charset-normalizer", "courlan"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def check_dirs(raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Validate RAW_DIR and OUT_DIR; raise UsageError with a message that says what to change."""
+    raw, out = Path(raw_dir), Path(out_dir)
+    if not raw.exists():
+        raise UsageError(f"raw folder '{raw}' does not exist; pass the folder that holds the scraped files")
+    if not raw.is_dir():
+        raise UsageError(f"raw folder '{raw}' is not a folder")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"output folder '{out}' exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"output folder '{out}' is not writable: {exc.strerror or exc}") from None
+    if raw.resolve() == out.resolve() or out.resolve() in raw.resolve().parents:
+        raise UsageError(f"output folder '{out}' must not contain the raw folder '{raw}'")
+    return raw, out
+
+
+def plan_batches(files: Sequence[InputFile], run_id: str, raw_dir: Path, staging: Path,
+                 config: RunConfig) -> list[BatchSpec]:
+    batches: list[BatchSpec] = []
+    cur: list[InputFile] = []
+    size = 0
+    for f in files:
+        if cur and (size + f.size > config.batch_bytes or len(cur) >= config.batch_files):
+            batches.append(BatchSpec(run_id, len(batches), str(raw_dir), str(staging), tuple(cur), config))
+            cur, size = [], 0
+        cur.append(f)
+        size += f.size
+    if cur:
+        batches.append(BatchSpec(run_id, len(batches), str(raw_dir), str(staging), tuple(cur), config))
+    return batches
+
+
+def start_run(raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
+              config: RunConfig | None = None, *, lock_wait: float = 0.0) -> RunContext:
+    """Check the folders, take the lock, roll back interrupted runs, find new inputs and plan batches."""
+    config = config or RunConfig()
+    raw, out = check_dirs(raw_dir, out_dir)
+    run_id = new_run_id()
+    lock = RunLock(out, run_id)
+    lock.acquire(lock_wait)
+    try:
+        started = time.perf_counter()
+        rolled = recover(out)
+        files = discover(raw)
+        ledger = {} if config.reprocess else read_ledger(out)
+        todo: list[InputFile] = []
+        skipped = 0
+        for f in files:
+            prev = ledger.get(f.source_file)
+            if prev is not None and prev.size == f.size and prev.mtime_ns == os.stat(f.path).st_mtime_ns:
+                skipped += 1
+                continue
+            if prev is not None and prev.size == f.size:
+                try:
+                    with open(f.path, "rb") as fh:
+                        if file_digest(fh.read()) == prev.digest:
+                            skipped += 1
+                            continue
+                except OSError:
+                    pass
+            todo.append(f)
+        staging = out / ".staging" / run_id
+        staging.mkdir(parents=True, exist_ok=True)
+        batches = plan_batches(todo, run_id, raw, staging, config)
+        started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        manifest: dict[str, Any] = {
+            "run_id": run_id, "status": "running", "started_at": started_at, "finished_at": None,
+            "raw_dir": str(raw.resolve()), "out_dir": str(out.resolve()), "host": socket.gethostname(),
+            "pid": os.getpid(), "config": config.to_dict(), "versions": versions(),
+            "inputs": {"files_seen": len(files), "files_new_or_changed": len(todo), "files_unchanged_skipped": skipped,
+                       "batches": len(batches)},
+            "rolled_back_runs": rolled,
+        }
+        write_json_atomic(manifest, out / "runs" / f"{run_id}.json")
+        return RunContext(run_id, raw, out, staging, config, lock, batches, len(files), len(todo), skipped,
+                          started, started_at, rolled, manifest)
+    except BaseException:
+        lock.release()
+        raise
+
+
+# ------------------------------------------------------------------------------------- per batch
+
+def clean_one(a: Article) -> Article:
+    """Run the cleaners over one article; fills captions, removals, author and published_at."""
+    res = cleaners.clean_article(a.blocks, title=a.title, site=a.site or a.domain)
+    removals = tuple(Removal(r.position, r.line, r.text, r.reason, r.detail) for r in res.removed)
+    changes: dict[str, Any] = {"blocks": tuple(res.blocks), "captions": tuple(res.captions),
+                               "removals": a.removals + removals}
+    if res.author and not a.author:
+        changes["author"] = res.author
+    if res.dateline and a.published_at is None:
+        from flows.ingest import parse_date
+
+        changes["published_at"] = parse_date(res.dateline)
+    return a.replace(**changes)
+
+
+def process_batch(spec: BatchSpec) -> BatchResult:
+    """Ingest, clean and collapse one batch of files; stage articles, removals and rejects as Parquet."""
+    t: Counter[str] = Counter()
+    staging = Path(spec.staging_dir)
+    stem = f"batch-{spec.index:05d}"
+    res = BatchResult(spec.index, str(staging / f"{stem}-articles.parquet"),
+                      str(staging / f"{stem}-removals.parquet"), str(staging / f"{stem}-rejects.parquet"))
+    art_rows: list[dict[str, Any]] = []
+    rem_rows: list[dict[str, Any]] = []
+    rej_rows: list[dict[str, Any]] = []
+    rejects: Counter[str] = Counter()
+    removal_reasons: Counter[str] = Counter()
+    for f in spec.files:
+        t0 = time.perf_counter()
+        items = list(read_file(f, spec.config))
+        t["ingest"] += time.perf_counter() - t0
+        res.input_bytes += f.size
+        for item in items:
+            res.records += 1
+            if isinstance(item, Reject):
+                rej_rows.append(reject_row(item, spec.run_id))
+                rejects[item.reason] += 1
+                continue
+            t0 = time.perf_counter()
+            art = clean_one(item.replace(domain=item.domain or domain_of(item.url)))
+            t["clean"] += time.perf_counter() - t0
+            if not art.blocks:
+                rej = Reject(art.source_file, art.source_line, "no_text_after_cleaning",
+                             "every paragraph of the article was removed as debris; see the detail rows below",
+                             item.text[: spec.config.max_reject_raw_chars], art.record_index)
+                rej_rows.append(reject_row(rej, spec.run_id))
+                rejects[rej.reason] += 1
+                continue
+            t0 = time.perf_counter()
+            text = art.text
+            art_rows.append(article_row(art, spec.run_id, content_hash=content_hash(text), url_key=url_key(art.url),
+                                        word_count=len(text.split())))
+            t["dedupe_keys"] += time.perf_counter() - t0
+            rem_rows.extend(removal_rows(art.article_id, art.removals, spec.run_id))
+            removal_reasons.update(r.reason for r in art.removals)
+        try:
+            st = os.stat(f.path)
+            with open(f.path, "rb") as fh:
+                digest = file_digest(fh.read())
+            res.ledger.append({"source_file": f.source_file, "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+                               "digest": digest, "run_id": spec.run_id})
+        except OSError:
+            pass
+    t0 = time.perf_counter()
+    write_table_atomic(to_table(art_rows, ARTICLES), Path(res.articles_path))
+    write_table_atomic(to_table(rem_rows, REMOVALS), Path(res.removals_path))
+    write_table_atomic(to_table(rej_rows, REJECTS), Path(res.rejects_path))
+    t["stage_write"] += time.perf_counter() - t0
+    res.articles, res.rejects, res.removals = len(art_rows), len(rej_rows), len(rem_rows)
+    res.reject_reasons, res.removal_reasons = dict(rejects), dict(removal_reasons)
+    res.seconds = dict(t)
+    return res
+
+
+# -------------------------------------------------------------------------------------- finalize
+
+def _candidates(table: pa.Table, earlier: bool) -> list[Candidate]:
+    ts = table.column("published_ts").to_pylist() if "published_ts" in table.column_names else [
+        (None if v is None else v.timestamp()) for v in table.column("published_at").to_pylist()]
+    chars = (table.column("text_chars").to_pylist() if "text_chars" in table.column_names
+             else pc.utf8_length(table.column("text")).to_pylist())
+    clusters = table.column("cluster_id").to_pylist() if earlier else [None] * table.num_rows
+    return [Candidate(a, h, u, p, n or 0, earlier, c) for a, h, u, p, n, c in zip(
+        table.column("article_id").to_pylist(), table.column("content_hash").to_pylist(),
+        table.column("url_key").to_pylist(), ts, chars, clusters, strict=True)]
+
+
+def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Progress | None = None) -> dict[str, Any]:
+    """Cluster the batch's articles against each other and against earlier runs; write every table;
+    commit state; finish the manifest. Returns the manifest."""
+    t: Counter[str] = Counter()
+    for r in results:
+        t.update(r.seconds)
+    results = sorted(results, key=lambda r: r.index)
+    t0 = time.perf_counter()
+    index = read_index(ctx.out_dir)
+    seen = set(index.column("article_id").to_pylist())
+    kept_earlier = index.filter(pc.field("kept"))
+    earlier = _candidates(kept_earlier, earlier=True)
+    key_cols = ["article_id", "content_hash", "url_key", "published_at", "text"]
+    staged = [pq.read_table(r.articles_path, columns=key_cols) for r in results]
+    new_keys = pa.concat_tables(staged) if staged else ARTICLES.empty_table().select(key_cols)
+    new = [c for c in _candidates(new_keys, earlier=False) if c.article_id not in seen]
+    unchanged = new_keys.num_rows - len(new)
+    cluster_of, matches = exact_clusters(new, earlier)
+    match_of = {m.article_id: m for m in matches}
+    t["dedupe"] += time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    rid = ctx.run_id
+    writers = {
+        "articles": AtomicParquetWriter(ctx.out_dir / "articles" / f"{rid}.parquet", ARTICLES),
+        "duplicates": AtomicParquetWriter(ctx.out_dir / "duplicates" / f"{rid}.parquet", DUPLICATES),
+        "removals": AtomicParquetWriter(ctx.out_dir / "removals" / f"{rid}.parquet", REMOVALS),
+        "rejects": AtomicParquetWriter(ctx.out_dir / "rejects" / f"{rid}.parquet", REJECTS),
+    }
+    index_rows: list[dict[str, Any]] = []
+    try:
+        for n, r in enumerate(results, start=1):
+            arts = pq.read_table(r.articles_path)
+            ids = arts.column("article_id").to_pylist()
+            fresh = pa.array([a not in seen for a in ids])
+            arts = arts.filter(fresh)
+            ids = arts.column("article_id").to_pylist()
+            arts = arts.set_column(arts.schema.get_field_index("cluster_id"), "cluster_id",
+                                   pa.array([cluster_of[a] for a in ids], pa.string()))
+            is_dup = pa.array([a in match_of for a in ids])
+            writers["articles"].write(arts.filter(pc.invert(is_dup)))
+            dups = arts.filter(is_dup)
+            dup_ids = dups.column("article_id").to_pylist()
+            dups = (dups.append_column("duplicate_of", pa.array([match_of[a].duplicate_of for a in dup_ids], pa.string()))
+                    .append_column("similarity", pa.array([match_of[a].similarity for a in dup_ids], pa.float64()))
+                    .append_column("duplicate_reason", pa.array([match_of[a].reason for a in dup_ids], pa.string())))
+            writers["duplicates"].write(dups)
+            rem = pq.read_table(r.removals_path)
+            writers["removals"].write(rem.filter(pc.invert(pc.is_in(rem.column("article_id"), pa.array(list(seen), pa.string())))) if seen else rem)
+            writers["rejects"].write(pq.read_table(r.rejects_path))
+            for a, h, u, p, txt in zip(ids, arts.column("content_hash").to_pylist(), arts.column("url_key").to_pylist(),
+                                       arts.column("published_at").to_pylist(), arts.column("text").to_pylist(), strict=True):
+                index_rows.append({"article_id": a, "cluster_id": cluster_of[a], "kept": a not in match_of,
+                                   "content_hash": h, "url_key": u, "published_ts": p.timestamp() if p else None,
+                                   "text_chars": len(txt), "run_id": rid})
+            if progress:
+                progress("write", n, len(results))
+        counts_out = {k: w.rows for k, w in writers.items()}
+        for w in writers.values():
+            w.close()
+    except BaseException:
+        for w in writers.values():
+            w.abort()
+        raise
+    t["write"] += time.perf_counter() - t0
+
+    records = sum(r.records for r in results)
+    landed = counts_out["articles"] + counts_out["duplicates"] + counts_out["rejects"] + unchanged
+    if landed != records:
+        raise AssertionError(f"accounting error: {records} input records but {landed} landed "
+                             f"({counts_out} + {unchanged} unchanged); nothing was committed to state/")
+
+    t0 = time.perf_counter()
+    write_table_atomic(pa.Table.from_pylist(index_rows, schema=INDEX), ctx.out_dir / "state" / "index" / f"{rid}.parquet")
+    ledger_rows = [row for r in results for row in r.ledger]
+    write_table_atomic(pa.Table.from_pylist(ledger_rows, schema=LEDGER), ctx.out_dir / "state" / "ledger" / f"{rid}.parquet")
+    t["state"] += time.perf_counter() - t0
+
+    reject_reasons: Counter[str] = Counter()
+    removal_reasons: Counter[str] = Counter()
+    for r in results:
+        reject_reasons.update(r.reject_reasons)
+        removal_reasons.update(r.removal_reasons)
+    dup_reasons = Counter(m.reason for m in matches)
+    m = ctx.manifest
+    m.update({
+        "status": "finished",
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "counts": {
+            "input_records": records, "articles": counts_out["articles"], "duplicates": counts_out["duplicates"],
+            "rejects": counts_out["rejects"], "removals": counts_out["removals"],
+            "records_already_processed": unchanged, "input_bytes": sum(r.input_bytes for r in results),
+        },
+        "duplicates_by_reason": dict(sorted(dup_reasons.items())),
+        "rejects_by_reason": dict(reject_reasons.most_common()),
+        "removals_by_reason": dict(removal_reasons.most_common()),
+        "seconds": {k: round(v, 4) for k, v in sorted(t.items())} | {
+            "total": round(time.perf_counter() - ctx.started, 4)},
+        "tables": {k: f"{k}/{rid}.parquet" for k in writers},
+    })
+    write_json_atomic(m, ctx.out_dir / "runs" / f"{rid}.json")
+    remove_tree(ctx.staging_dir)
+    _remove_empty(ctx.out_dir / ".staging")
+    ctx.lock.release()
+    return m
+
+
+def _remove_empty(path: Path) -> None:
+    try:
+        path.rmdir()
+    except OSError:
+        pass
+
+
+def fail_run(ctx: RunContext, error: BaseException) -> None:
+    """Record a failed run: manifest says so, staged files removed, lock released; no table file is left."""
+    try:
+        for sub in ("articles", "duplicates", "removals", "rejects", "state/index", "state/ledger"):
+            for p in (ctx.out_dir / sub).glob(f"{ctx.run_id}*.parquet"):
+                p.unlink(missing_ok=True)
+        ctx.manifest.update({"status": "failed", "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                             "error": f"{type(error).__name__}: {error}"})
+        write_json_atomic(ctx.manifest, ctx.out_dir / "runs" / f"{ctx.run_id}.json")
+        remove_tree(ctx.staging_dir)
+        _remove_empty(ctx.out_dir / ".staging")
+    finally:
+        ctx.lock.release()
+
+
+def run_pipeline(raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
+                 config: RunConfig | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """The whole run without Prefect: returns the finished manifest (counts, timings, config)."""
+    ctx = start_run(raw_dir, out_dir, config)
+    try:
+        results = []
+        for spec in ctx.batches:
+            results.append(process_batch(spec))
+            if progress:
+                progress("batches", len(results), len(ctx.batches))
+        return finalize_run(ctx, results, progress)
+    except BaseException as exc:
+        fail_run(ctx, exc)
+        raise
