@@ -224,6 +224,7 @@ def _html_article(source_file: str, source_line: int | None, record_index: int, 
                   config: RunConfig, fields: dict[str, Any]) -> Article | Reject:
     """Extract an article from HTML with trafilatura (text plus metadata)."""
     import trafilatura  # heavy import: only paid by runs that see HTML
+    from trafilatura.settings import Document
 
     raw_size = len(html.encode("utf-8", "replace"))
     if raw_size > config.max_html_bytes:
@@ -238,7 +239,7 @@ def _html_article(source_file: str, source_line: int | None, record_index: int, 
         return Reject(source_file, source_line, "html_parse_error",
                       f"trafilatura could not parse the HTML: {type(exc).__name__}: {exc}",
                       _bounded(html, config), record_index)
-    if doc is None or not (doc.text or "").strip():
+    if not isinstance(doc, Document) or not (doc.text or "").strip():
         return Reject(source_file, source_line, "html_no_content",
                       "trafilatura found no article text in the HTML (empty page, or only navigation)",
                       _bounded(html, config), record_index)

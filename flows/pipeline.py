@@ -6,12 +6,13 @@ one task per batch. Large data moves between steps as Parquet files in OUT_DIR/.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import secrets
 import socket
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,8 +29,17 @@ from flows.config import RunConfig
 from flows.ingest import InputFile, discover, domain_of, file_digest, read_file
 from flows.records import Article, Reject, Removal
 from flows.sink import (
-    ARTICLES, DUPLICATES, REJECTS, REMOVALS, AtomicParquetWriter, article_row, reject_row, removal_rows,
-    to_table, write_json_atomic, write_table_atomic,
+    ARTICLES,
+    DUPLICATES,
+    REJECTS,
+    REMOVALS,
+    AtomicParquetWriter,
+    article_row,
+    reject_row,
+    removal_rows,
+    to_table,
+    write_json_atomic,
+    write_table_atomic,
 )
 from flows.state import INDEX, LEDGER, RunLock, read_index, read_ledger, recover, remove_tree
 
@@ -209,7 +219,7 @@ def clean_one(a: Article) -> Article:
 
 def process_batch(spec: BatchSpec) -> BatchResult:
     """Ingest, clean and collapse one batch of files; stage articles, removals and rejects as Parquet."""
-    t: Counter[str] = Counter()
+    t: defaultdict[str, float] = defaultdict(float)
     staging = Path(spec.staging_dir)
     stem = f"batch-{spec.index:05d}"
     res = BatchResult(spec.index, str(staging / f"{stem}-articles.parquet"),
@@ -282,9 +292,10 @@ def _candidates(table: pa.Table, earlier: bool) -> list[Candidate]:
 def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Progress | None = None) -> dict[str, Any]:
     """Cluster the batch's articles against each other and against earlier runs; write every table;
     commit state; finish the manifest. Returns the manifest."""
-    t: Counter[str] = Counter()
+    t: defaultdict[str, float] = defaultdict(float)
     for r in results:
-        t.update(r.seconds)
+        for k, v in r.seconds.items():
+            t[k] += v
     results = sorted(results, key=lambda r: r.index)
     t0 = time.perf_counter()
     index = read_index(ctx.out_dir)
@@ -387,10 +398,8 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
 
 
 def _remove_empty(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         path.rmdir()
-    except OSError:
-        pass
 
 
 def fail_run(ctx: RunContext, error: BaseException) -> None:

@@ -1,0 +1,144 @@
+"""The `newsclean` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from flows import prefect_env
+from flows.config import RunConfig
+
+EPILOG = """\
+examples:
+  newsclean run                      clean raw/ into output/ through the Prefect flow
+  newsclean run scraped/ clean/      any input and output folder
+  newsclean run --no-prefect         the same pipeline as plain Python (no Prefect server, faster start)
+
+Output tables (Parquet, one new file per run): articles/, duplicates/, removals/, rejects/;
+run manifests in runs/<run_id>.json; state for later runs in state/. Inputs already processed by
+an earlier run into the same output folder are skipped (see --reprocess).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="newsclean", description="Clean and deduplicate scraped news articles into Parquet.",
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    r = sub.add_parser("run", help="run the clean-news flow over a folder of scraped files",
+                       description="Run the clean-news Prefect flow: ingest every file under RAW_DIR "
+                                   "(.txt, .html/.htm, .json, .jsonl/.ndjson, and their .gz), strip debris, "
+                                   "collapse duplicates and write Parquet tables under OUT_DIR.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    r.add_argument("raw_dir", nargs="?", default="raw", metavar="RAW_DIR",
+                   help="folder of scraped input, walked recursively (default: raw)")
+    r.add_argument("out_dir", nargs="?", default="output", metavar="OUT_DIR",
+                   help="output folder for the Parquet tables, manifests and state (default: output)")
+    r.add_argument("--batch-files", type=int, default=RunConfig.batch_files, metavar="N",
+                   help="at most N input files per batch task (default: %(default)s)")
+    r.add_argument("--batch-mb", type=int, default=RunConfig.batch_bytes // (1024 * 1024), metavar="MB",
+                   help="at most MB megabytes of raw input per batch task (default: %(default)s)")
+    r.add_argument("--reprocess", action="store_true",
+                   help="process every input again, even files the ledger in OUT_DIR/state says are unchanged")
+    r.add_argument("--no-prefect", action="store_true",
+                   help="run the same pipeline as plain Python, without Prefect (no flow-run history or artifact)")
+    r.add_argument("--json", action="store_true", help="print the run manifest as JSON instead of the summary")
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+    return p
+
+
+class _DelayedBar:
+    """A progress bar on stderr that appears only once a run has lasted a few seconds."""
+
+    def __init__(self, delay: float = 2.0, enabled: bool = True) -> None:
+        self.t0 = time.monotonic()
+        self.delay = delay
+        self.enabled = enabled and sys.stderr.isatty()
+        self.progress: Any = None
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.progress is None:
+            if time.monotonic() - self.t0 < self.delay:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self.progress.start()
+        if stage not in self.tasks:
+            label = {"batches": "cleaning batches", "write": "writing tables"}.get(stage, stage)
+            self.tasks[stage] = self.progress.add_task(label, total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from flows.pipeline import UsageError, check_dirs
+    from flows.state import OutputLocked
+
+    if args.batch_files < 1 or args.batch_mb < 1:
+        print("newsclean: error: --batch-files and --batch-mb must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        check_dirs(args.raw_dir, args.out_dir)
+    except UsageError as exc:
+        print(f"newsclean: error: {exc}", file=sys.stderr)
+        return 2
+    bar = _DelayedBar(enabled=not args.quiet and not args.json)
+    try:
+        if args.no_prefect:
+            from flows.pipeline import run_pipeline
+
+            config = RunConfig(batch_files=args.batch_files, batch_bytes=args.batch_mb * 1024 * 1024,
+                               reprocess=args.reprocess)
+            manifest = run_pipeline(args.raw_dir, args.out_dir, config, progress=bar)
+        else:
+            manifest = _run_flow(args, bar)
+    except OutputLocked as exc:
+        print(f"newsclean: error: {exc}", file=sys.stderr)
+        return 3
+    except UsageError as exc:
+        print(f"newsclean: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        bar.close()
+    if args.json:
+        print(json.dumps(manifest, indent=2, default=str))
+    elif not args.quiet:
+        from flows.report import summary_lines
+
+        print("\n".join(summary_lines(manifest)))
+    return 0
+
+
+def _run_flow(args: argparse.Namespace, bar: _DelayedBar) -> dict[str, Any]:
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from flows import flow as flow_module
+
+    flow_module.progress_hook = bar
+    # The heartbeat thread costs ~1 s per flow call at exit and is of no use to a one-shot run.
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return flow_module.clean_news(raw_dir=args.raw_dir, out_dir=args.out_dir, batch_files=args.batch_files,
+                                      batch_mb=args.batch_mb, reprocess=args.reprocess)
+
+
+def main(argv: list[str] | None = None) -> int:
+    prefect_env.configure()
+    args = build_parser().parse_args(argv)
+    if args.command == "run":
+        return _run(args)
+    raise AssertionError(f"unknown command {args.command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""The Prefect flow `clean-news`: the plain pipeline with one task per batch and a run artifact.
+
+The flow is thin: every step is a function of flows.pipeline, callable without Prefect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows import prefect_env
+
+prefect_env.configure()
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.artifacts import create_markdown_artifact  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+
+from flows.config import RunConfig  # noqa: E402
+from flows.pipeline import (  # noqa: E402
+    BatchResult,
+    BatchSpec,
+    Progress,
+    RunContext,
+    fail_run,
+    finalize_run,
+    process_batch,
+    start_run,
+)
+from flows.report import summary_markdown  # noqa: E402
+
+# Set by the CLI to draw a progress bar; tasks run in this process, so a plain callback works.
+progress_hook: Progress | None = None
+
+
+@task(name="process-batch", task_run_name="batch-{spec.index}", cache_policy=NO_CACHE)
+def process_batch_task(spec: BatchSpec) -> BatchResult:
+    """Ingest, clean and collapse one batch of input files (thousands of articles, never one)."""
+    res = process_batch(spec)
+    get_run_logger().info("batch %d: %d records -> %d articles, %d rejects, %d removals",
+                          spec.index, res.records, res.articles, res.rejects, res.removals)
+    return res
+
+
+@task(name="dedupe-and-write", cache_policy=NO_CACHE)
+def finalize_task(ctx: RunContext, results: list[BatchResult]) -> dict[str, Any]:
+    """Cluster duplicates across the run and earlier runs, write every table, commit state."""
+    return finalize_run(ctx, results, progress_hook)
+
+
+@flow(name="clean-news", log_prints=False)
+def clean_news(raw_dir: str = "raw", out_dir: str = "output", batch_files: int = RunConfig.batch_files,
+               batch_mb: int = RunConfig.batch_bytes // (1024 * 1024), reprocess: bool = False) -> dict[str, Any]:
+    """Clean and deduplicate the scraped articles under raw_dir into Parquet tables under out_dir.
+
+    Returns the run manifest (also written to out_dir/runs/<run_id>.json).
+    """
+    logger = get_run_logger()
+    config = RunConfig(batch_files=batch_files, batch_bytes=batch_mb * 1024 * 1024, reprocess=reprocess)
+    ctx = start_run(raw_dir, out_dir, config)
+    logger.info("run %s: %d files seen, %d new or changed, %d unchanged; %d batches",
+                ctx.run_id, ctx.files_seen, ctx.files_new, ctx.files_skipped, len(ctx.batches))
+    try:
+        results = []
+        for spec in ctx.batches:
+            results.append(process_batch_task(spec))
+            if progress_hook:
+                progress_hook("batches", len(results), len(ctx.batches))
+        manifest = finalize_task(ctx, results)
+    except BaseException as exc:
+        fail_run(ctx, exc)
+        raise
+    c = manifest["counts"]
+    logger.info("run %s finished: %d articles, %d duplicates, %d rejects, %d removals",
+                ctx.run_id, c["articles"], c["duplicates"], c["rejects"], c["removals"])
+    create_markdown_artifact(key="clean-news-run", markdown=summary_markdown(manifest),
+                             description=f"newsclean run {ctx.run_id}")
+    return manifest

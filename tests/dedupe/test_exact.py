@@ -1,0 +1,77 @@
+"""Exact duplicates (content hash, URL key) and the survivor rule."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedupe.exact import Candidate, content_hash, exact_clusters, survivor_rank, url_key
+
+
+@pytest.mark.parametrize("a,b,same", [
+    ("The  mayor said: yes.", "the mayor said yes", True),
+    ("The mayor said yes.", "The mayor said no.", False),
+    ("Café", "CAFÉ", True),
+])
+def test_content_hash_ignores_case_punctuation_and_spacing(a, b, same):
+    assert (content_hash(a) == content_hash(b)) is same
+
+
+@pytest.mark.parametrize("url,key", [
+    ("https://www.Example.com/news/a?utm_source=rss&fbclid=1#top", "example.com/news/a"),
+    ("http://example.com/news/a/", "example.com/news/a"),
+    ("https://ex.example/story.php?id=2&b=1", "ex.example/story.php?b=1&id=2"),
+    ("https://example.com/", None),  # a site's front page is not an article's identity
+    ("not a url", None),
+    (None, None),
+])
+def test_url_key(url, key):
+    assert url_key(url) == key
+
+
+def cand(aid, h="h", u=None, ts=None, n=100, earlier=False, cluster=None):
+    return Candidate(aid, h, u, ts, n, earlier, cluster)
+
+
+def test_survivor_rule_earliest_then_longest_then_smallest_id():
+    a = cand("b", ts=200.0, n=500)
+    b = cand("a", ts=100.0, n=10)
+    c = cand("c", ts=None, n=9999)
+    assert min([a, b, c], key=survivor_rank).article_id == "a"
+    d, e = cand("z", ts=100.0, n=50), cand("y", ts=100.0, n=50)
+    assert min([d, e], key=survivor_rank).article_id == "y"
+    f, g = cand("f", n=10), cand("g", n=20)
+    assert min([f, g], key=survivor_rank).article_id == "g"
+
+
+def test_same_text_or_same_url_cluster_transitively():
+    new = [cand("1", h="x", u="s.com/a"), cand("2", h="y", u="s.com/a"), cand("3", h="y"), cand("4", h="z")]
+    cluster_of, matches = exact_clusters(new)
+    assert cluster_of["1"] == cluster_of["2"] == cluster_of["3"] != cluster_of["4"]
+    assert {m.article_id: (m.duplicate_of, m.reason) for m in matches} == {
+        "2": ("1", "same_url"), "3": ("1", "same_url")}
+
+
+def test_earlier_survivor_stays_survivor():
+    old = cand("old", h="x", ts=999.0, n=1, earlier=True, cluster="c-old")
+    new = [cand("new", h="x", ts=1.0, n=1000)]
+    cluster_of, matches = exact_clusters(new, [old])
+    assert cluster_of == {"new": "c-old"}
+    assert [(m.article_id, m.duplicate_of, m.similarity) for m in matches] == [("new", "old", 1.0)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abcd"), st.sampled_from([None, "u1", "u2"]),
+                          st.one_of(st.none(), st.integers(0, 3).map(float)), st.integers(1, 3)),
+                min_size=1, max_size=12), st.randoms())
+def test_partition_and_survivors_do_not_depend_on_order(specs, rnd):
+    items = [cand(f"id{i:02d}", h, u, ts, n) for i, (h, u, ts, n) in enumerate(specs)]
+    base = exact_clusters(items)
+    shuffled = items[:]
+    random.Random(rnd.random()).shuffle(shuffled)
+    again = exact_clusters(shuffled)
+    assert base[0] == again[0]
+    assert sorted(base[1], key=lambda m: m.article_id) == sorted(again[1], key=lambda m: m.article_id)

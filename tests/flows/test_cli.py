@@ -1,0 +1,86 @@
+"""The command line as a user runs it: real subprocesses, real exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.helpers import rows
+
+
+def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "flows", *args], cwd=ROOT, capture_output=True, text=True,
+                          env=full_env, timeout=timeout)
+
+
+def test_help_explains_every_option():
+    out = cli("run", "--help")
+    assert out.returncode == 0
+    for opt in ("RAW_DIR", "OUT_DIR", "--batch-files", "--batch-mb", "--reprocess", "--no-prefect", "--json", "--quiet"):
+        assert opt in out.stdout
+    top = cli("--help")
+    assert top.returncode == 0 and "run" in top.stdout
+
+
+def test_missing_raw_dir_is_a_clear_error_without_traceback(tmp_path):
+    out = cli("run", str(tmp_path / "nope"), str(tmp_path / "out"))
+    assert out.returncode == 2
+    assert "raw folder" in out.stderr and "does not exist" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_unwritable_out_dir_is_a_clear_error_without_traceback(tmp_path, raw_copy):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    out = cli("run", str(raw_copy), str(blocker / "out"))
+    assert out.returncode == 2
+    assert "output folder" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_locked_output_says_who_holds_it(tmp_path, raw_copy):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    holder = {"run_id": "20260101T000000Z-abcdef", "pid": os.getpid(), "host": socket.gethostname(),
+              "since": "2026-01-01T00:00:00+00:00"}
+    (out_dir / ".newsclean.lock").write_text(json.dumps(holder))
+    out = cli("run", "--no-prefect", str(raw_copy), str(out_dir))
+    assert out.returncode == 3
+    assert "output is locked by run 20260101T000000Z-abcdef since 2026-01-01T00:00:00+00:00" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path, raw_copy):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (out_dir / ".newsclean.lock").write_text(json.dumps(
+        {"run_id": "old", "pid": dead.pid, "host": socket.gethostname(), "since": "2026-01-01T00:00:00+00:00"}))
+    out = cli("run", "--no-prefect", "-q", str(raw_copy), str(out_dir))
+    assert out.returncode == 0, out.stderr
+    assert not (out_dir / ".newsclean.lock").exists()
+
+
+@pytest.mark.flow
+def test_the_main_command_runs_the_prefect_flow_in_ephemeral_mode(tmp_path, raw_copy):
+    """What the README's first command does: `newsclean run` with no server started by hand."""
+    env = {"PREFECT_HOME": str(tmp_path / "prefect-home")}
+    env.pop("PREFECT_API_URL", None)
+    full_env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | env
+    proc = subprocess.run([sys.executable, "-m", "flows", "run", str(raw_copy), str(tmp_path / "out")], cwd=ROOT,
+                          capture_output=True, text=True, env=full_env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "articles  9 kept" in proc.stdout
+    assert "rejects   2" in proc.stdout
+    assert "Traceback" not in proc.stderr and "telemetry" not in proc.stderr.lower()
+    assert len(rows(tmp_path / "out", "articles")) == 9
+    assert (Path(env["PREFECT_HOME"]) / "prefect.db").exists()

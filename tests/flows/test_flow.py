@@ -1,0 +1,37 @@
+"""The clean-news flow through a real Prefect API (prefect_test_harness), Parquet read back."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.helpers import rows
+
+pytestmark = pytest.mark.flow
+
+
+def test_flow_writes_parquet_and_publishes_an_artifact(prefect_harness, tmp_path, raw_copy):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.flow import clean_news
+
+    state = clean_news(raw_dir=str(raw_copy), out_dir=str(tmp_path / "out"), batch_files=2, return_state=True)
+    assert state.is_completed()
+    manifest = state.result()
+    out = tmp_path / "out"
+    arts, dups, rejs = rows(out, "articles"), rows(out, "duplicates"), rows(out, "rejects")
+    assert manifest["counts"]["input_records"] == len(arts) + len(dups) + len(rejs) == 13
+    titles = {a["title"] for a in arts}
+    assert "US sanctions Chinese officials over Uighur rights" in titles
+    assert manifest["inputs"]["batches"] == 4  # 7 files, 2 per batch: one task per batch
+
+    async def fetch():
+        async with get_client() as client:
+            arts_ = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["clean-news-run"])))
+            runs = await client.read_task_runs()
+            return arts_, runs
+    artifacts, task_runs = asyncio.run(fetch())
+    assert any(manifest["run_id"] in (a.data or "") for a in artifacts)
+    assert sum(1 for t in task_runs if t.name.startswith("batch-")) >= 4
