@@ -1,11 +1,55 @@
-"""The cleaning engine: an article's blocks in, kept blocks, captions and removals out."""
+"""The cleaning engine: an article's blocks in; kept blocks, captions and removals out.
+
+How an article is judged, in order (each step is a small named function below):
+
+1. every line is normalised (odd spaces, zero-width characters) and empty lines dropped;
+2. a repeat of the title at the top goes (`title_repeat`);
+3. photo credits and the caption they belong to leave the body for `captions`
+   (`photo_credit`, `caption`); bylines fill `author` (`byline`); date-only lines fill the
+   date (`dateline`);
+4. the pattern catalogue (cleaners/catalogue.toml) names debris lines; a rule with `cut`
+   removes what follows too (a comment section, a list of related headlines);
+5. lines learned as boilerplate because they recur across many articles (`recurring_line`,
+   cleaners/recurring.py); structural rules: link lists and menus (`link_list`), lines without
+   letters (`no_letters`);
+6. every remaining line is classed `good` (a long sentence-like paragraph), `near` (a short
+   sentence) or `short` (a label, a heading, a headline); the article's body is the run from the
+   first to the last good paragraph. Lines before it (`page_header`) and after it
+   (`page_footer`) go, except short sentences that touch the body; inside it, short lines stay
+   (headings, list items, one-line quotes) unless a rule above named them.
+
+Nothing is ever rewritten: a line is kept as it is (normalised) or removed whole, with a reason.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from cleaners.normalize import normalize_block
+from cleaners.captions import (
+    byline_author,
+    dateline_date,
+    has_trailing_credit,
+    is_credit,
+    is_relative_dateline,
+)
+from cleaners.normalize import normalize_line
+from cleaners.patterns import Catalogue, matcher_for
+from cleaners.recurring import recurring_keys_of, scopes_of
+
+# Thresholds of the structural classes (words are \w+ tokens).
+GOOD_WORDS = 12  # a sentence-like line with at least this many words is body text
+LONG_WORDS = 30  # a line this long is body text even without final punctuation
+NEAR_WORDS = 4  # a sentence-like line with this many words is a short sentence
+CUT_MIN_GOOD_WORDS = 80  # a comment/related marker cuts the rest only after this much body text
+CAPTION_MAX_WORDS = 60  # a paragraph above a stand-alone credit is its caption only when this short
+
+_WORD = re.compile(r"\w+")
+_LETTER = re.compile(r"[^\W\d_]")
+_SENTENCE_END = re.compile(r"""(?:[.!?。！？]|[.!?]["'”’»)\]]+|["”’]\s*[.!?]?)$""")
+_ELLIPSIS_END = re.compile(r"(?:\.\.\.|…)\s*[\]\)»›]?$")
+_SEPARATORS = re.compile(r"\s*(?:\||•|·|»|›|/ |\s/|::|\u2022|\u25aa)\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,9 +67,9 @@ class Removed:
 class Cleaned:
     """The result of cleaning one article.
 
-    `blocks` are the kept paragraphs with their original positions in `positions`;
-    `captions` were moved out of the body; `author` / `dateline` are filled when a byline or a
-    dateline-only line was found.
+    `blocks` are the kept paragraphs (lines of a block joined by newlines) and `positions` their
+    indexes in the input; `captions` were moved out of the body; `author` / `dateline` are set when
+    a byline or a date-only line was found.
     """
 
     blocks: list[str]
@@ -36,16 +80,252 @@ class Cleaned:
     dateline: str | None = None
 
 
-def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = None) -> Cleaned:
-    """Normalise whitespace in every block; blocks left empty are dropped as `empty`."""
-    kept: list[str] = []
-    positions: list[int] = []
+@dataclass(slots=True)
+class _Line:
+    block: int
+    idx: int
+    raw: str
+    text: str
+    words: int
+    sentence: bool
+    cls: str = ""  # good | near | short
+    reason: str = ""  # set when removed
+    detail: str = ""
+    caption: bool = False
+
+
+def _features(text: str) -> tuple[int, bool]:
+    words = len(_WORD.findall(text))
+    sentence = bool(_SENTENCE_END.search(text)) and not _ELLIPSIS_END.search(text)
+    return words, sentence
+
+
+def _classify(ln: _Line) -> str:
+    if (ln.sentence and ln.words >= GOOD_WORDS) or ln.words >= LONG_WORDS:
+        return "good"
+    if ln.sentence and ln.words >= NEAR_WORDS:
+        return "near"
+    return "short"
+
+
+def _tokens(text: str) -> list[str]:
+    return _WORD.findall(text.casefold())
+
+
+def _drop(ln: _Line, reason: str, detail: str = "") -> None:
+    if not ln.reason:
+        ln.reason, ln.detail = reason, detail
+
+
+# ------------------------------------------------------------------------------------ the rules
+
+def rule_title_repeat(lines: list[_Line], title: str) -> None:
+    """The title printed again at the top of the body. Example: 'US sanctions Chinese officials' under that title."""
+    t = _tokens(title)
+    if not t:
+        return
+    for ln in lines[:4]:
+        if ln.reason:
+            continue
+        if _tokens(ln.text) == t:
+            _drop(ln, "title_repeat", "the article's title repeated in the body")
+            return
+
+
+def rule_captions(lines: list[_Line]) -> tuple[list[str], str | None, str | None]:
+    """Photo credits with their captions, bylines and datelines. Example: a caption line followed by 'Reuters'.
+
+    Returns (captions, author, dateline).
+    """
+    captions: list[str] = []
+    author: str | None = None
+    dateline: str | None = None
+    for i, ln in enumerate(lines):
+        if ln.reason:
+            continue
+        if ln.words <= 40 and is_credit(ln.text):
+            _drop(ln, "photo_credit", "image credit line")
+            ln.caption = True
+            prev = lines[i - 1] if i > 0 else None
+            if prev is not None and not prev.reason and (
+                    prev.block == ln.block or (prev.words <= CAPTION_MAX_WORDS and prev.cls != "good")):
+                _drop(prev, "caption", "the caption of the image credited on the next line")
+                prev.caption = True
+            continue
+        if ln.words <= CAPTION_MAX_WORDS and has_trailing_credit(ln.text):
+            _drop(ln, "caption", "caption with its own image credit in brackets")
+            ln.caption = True
+            continue
+        name = byline_author(ln.text)
+        if name:
+            _drop(ln, "byline", name)
+            author = author or name
+            continue
+        date = dateline_date(ln.text)
+        if date and ln.words <= 16:
+            _drop(ln, "dateline", date)
+            dateline = dateline or date
+            continue
+        if is_relative_dateline(ln.text):
+            _drop(ln, "dateline", "relative date")
+    for ln in lines:
+        if ln.caption:
+            captions.append(ln.text)
+    return captions, author, dateline
+
+
+def rule_link_list(ln: _Line) -> bool:
+    """A menu or share bar: short items between separators. Example: 'Email | Print | Comments'."""
+    text = ln.text
+    if ln.words > 40 or not _SEPARATORS.search(text):
+        return False
+    parts = [p for p in _SEPARATORS.split(text) if p.strip()]
+    if not parts:
+        return True
+    short = sum(1 for p in parts if len(_WORD.findall(p)) <= 4)
+    trailing = bool(re.search(r"(?:\||•|·|»|›)\s*$", text))
+    return (len(parts) >= 3 and short >= len(parts) - 1) or (len(parts) >= 2 and short == len(parts)) or (
+        trailing and short == len(parts))
+
+
+def rule_no_letters(ln: _Line) -> bool:
+    """A line with no letters at all: counters, scores, stray punctuation. Example: '31', '| |'."""
+    return _LETTER.search(ln.text) is None
+
+
+# ---------------------------------------------------------------------------------- the engine
+
+def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = None,
+                  catalogue: Catalogue | None = None, recurring: Collection[int] = frozenset()) -> Cleaned:
+    """Clean one article: the kept blocks, the captions moved out and every removal with its rule.
+
+    `site` (a domain or site name) selects the catalogue's per-site section and the scope of
+    learned boilerplate; `recurring` holds the line keys learned as boilerplate (cleaners.recurring).
+    """
+    lines: list[_Line] = []
     removed: list[Removed] = []
-    for i, block in enumerate(blocks):
-        norm = normalize_block(block)
-        if norm:
-            kept.append(norm)
-            positions.append(i)
+    for b, block in enumerate(blocks):
+        raw_lines = block.split("\n")
+        for j, raw in enumerate(raw_lines):
+            text = normalize_line(raw)
+            if not text:
+                if raw.strip() or len(raw_lines) > 1:
+                    removed.append(Removed(b, j if len(raw_lines) > 1 else None, raw, "empty", "whitespace only"))
+                continue
+            w, s = _features(text)
+            lines.append(_Line(b, j, raw, text, w, s))
+    for ln in lines:
+        ln.cls = _classify(ln)
+
+    rule_title_repeat(lines, title)
+    captions, author, dateline = rule_captions(lines)
+    matcher = matcher_for(site, catalogue)
+    scopes = scopes_of(site)
+    matched = [matcher.match(ln.text) if not ln.reason else None for ln in lines]
+    edge_only: list[int] = []
+    for i, (ln, rule) in enumerate(zip(lines, matched, strict=True)):
+        if ln.reason:
+            continue
+        if rule is not None and rule.where == "edge":
+            edge_only.append(i)
+        elif rule is not None:
+            _drop(ln, rule.name, rule.description)
+        elif recurring and recurring_keys_of(ln.text, scopes, recurring):
+            _drop(ln, "recurring_line", "recurs in many other articles (learned boilerplate)")
+        elif rule_no_letters(ln):
+            _drop(ln, "no_letters", "no letters: a counter, score or stray punctuation")
+        elif rule_link_list(ln):
+            _drop(ln, "link_list", "short items between separators: a menu or share bar")
+
+    _cuts(lines, matched)
+    first, last = _body_span(lines)
+    for i in edge_only:
+        ln = lines[i]
+        rule = matched[i]
+        if rule is not None and (first is None or i < first or i > last):
+            _drop(ln, rule.name, rule.description)
+    first, last = _body_span(lines)
+    if first is not None:
+        _trim_edges(lines, first, last)
+
+    return _assemble(blocks, lines, removed, captions, author, dateline)
+
+
+def _good_words(lines: Sequence[_Line], lo: int, hi: int) -> int:
+    return sum(ln.words for ln in lines[lo:hi] if not ln.reason and ln.cls == "good")
+
+
+def _cuts(lines: list[_Line], matched: list) -> None:
+    """Comment sections (the marker and everything after it, once the article has had its body) and
+    related-headline lists (the header and the headlines under it, up to the next sentence)."""
+    for i, rule in enumerate(matched):
+        if rule is None or not rule.cut or lines[i].reason and lines[i].reason != rule.name:
+            continue
+        if rule.cut == "rest" and _good_words(lines, 0, i) >= CUT_MIN_GOOD_WORDS:
+            for ln in lines[i:]:
+                _drop(ln, rule.name, "inside the comment section")
+            return
+        if rule.cut == "list":
+            _drop(lines[i], rule.name, rule.description)
+            for ln in lines[i + 1:]:
+                if ln.reason:
+                    continue
+                if ln.cls != "short":
+                    break
+                _drop(ln, rule.name, "headline under a related-stories header")
+
+
+def _body_span(lines: Sequence[_Line]) -> tuple[int | None, int]:
+    good = [i for i, ln in enumerate(lines) if not ln.reason and ln.cls == "good"]
+    if not good:
+        return None, -1
+    return good[0], good[-1]
+
+
+def _trim_edges(lines: list[_Line], first: int, last: int) -> None:
+    """Lines before the first and after the last good paragraph, except short sentences touching the body."""
+    keep_before = first
+    for i in range(first - 1, -1, -1):
+        ln = lines[i]
+        if ln.reason:
+            continue
+        if ln.cls == "near":
+            keep_before = i
+            continue
+        break
+    for ln in lines[:keep_before]:
+        _drop(ln, "page_header", "before the article's body")
+    keep_after = last
+    for i in range(last + 1, len(lines)):
+        ln = lines[i]
+        if ln.reason:
+            continue
+        if ln.cls == "near":
+            keep_after = i
+            continue
+        break
+    for ln in lines[keep_after + 1:]:
+        _drop(ln, "page_footer", "after the article's body")
+
+
+def _assemble(blocks: Sequence[str], lines: list[_Line], removed: list[Removed], captions: list[str],
+              author: str | None, dateline: str | None) -> Cleaned:
+    by_block: dict[int, list[_Line]] = {}
+    for ln in lines:
+        by_block.setdefault(ln.block, []).append(ln)
+    kept_blocks: list[str] = []
+    positions: list[int] = []
+    for b in range(len(blocks)):
+        bl = by_block.get(b, [])
+        keep = [ln.text for ln in bl if not ln.reason]
+        gone = [ln for ln in bl if ln.reason]
+        if keep:
+            kept_blocks.append("\n".join(keep))
+            positions.append(b)
+        whole = not keep and len({ln.reason for ln in gone}) == 1 and len(blocks[b].split("\n")) == len(gone)
+        if whole:
+            removed.append(Removed(b, None, blocks[b], gone[0].reason, gone[0].detail))
         else:
-            removed.append(Removed(i, None, block, "empty", "whitespace only"))
-    return Cleaned(kept, positions, [], removed)
+            removed.extend(Removed(b, ln.idx, ln.raw, ln.reason, ln.detail) for ln in gone)
+    removed.sort(key=lambda r: (r.position, -1 if r.line is None else r.line))
+    return Cleaned(kept_blocks, positions, captions, removed, author, dateline)

@@ -72,7 +72,7 @@ class _DelayedBar:
                                      TimeElapsedColumn(), console=Console(stderr=True), transient=True)
             self.progress.start()
         if stage not in self.tasks:
-            label = {"batches": "cleaning batches", "write": "writing tables"}.get(stage, stage)
+            label = {"ingest": "reading input", "clean": "cleaning", "write": "writing tables"}.get(stage, stage)
             self.tasks[stage] = self.progress.add_task(label, total=total)
         self.progress.update(self.tasks[stage], completed=done, total=total)
 

@@ -34,5 +34,14 @@ class RunConfig:
     # Reprocess inputs already in the ledger (state/ledger) instead of skipping them.
     reprocess: bool = False
 
+    # Cleaning: extra pattern files (same format as cleaners/catalogue.toml), in order.
+    rules_files: tuple[str, ...] = ()
+    # Recurring-line learning (cleaners/recurring.py): a line is boilerplate when it recurs in at
+    # least this many distinct articles of one site / of the whole corpus, and read as body text
+    # in at most max_body_share of them. 0 switches learning off.
+    recurring_site_min: int = 3
+    recurring_global_min: int = 4
+    recurring_max_body_share: float = 0.5
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -19,11 +19,14 @@ from flows.config import RunConfig  # noqa: E402
 from flows.pipeline import (  # noqa: E402
     BatchResult,
     BatchSpec,
+    IngestResult,
     Progress,
     RunContext,
+    clean_batch,
     fail_run,
     finalize_run,
-    process_batch,
+    ingest_batch,
+    learn_recurring,
     start_run,
 )
 from flows.report import summary_markdown  # noqa: E402
@@ -32,12 +35,29 @@ from flows.report import summary_markdown  # noqa: E402
 progress_hook: Progress | None = None
 
 
-@task(name="process-batch", task_run_name="batch-{spec.index}", cache_policy=NO_CACHE)
-def process_batch_task(spec: BatchSpec) -> BatchResult:
-    """Ingest, clean and collapse one batch of input files (thousands of articles, never one)."""
-    res = process_batch(spec)
-    get_run_logger().info("batch %d: %d records -> %d articles, %d rejects, %d removals",
-                          spec.index, res.records, res.articles, res.rejects, res.removals)
+@task(name="ingest-batch", task_run_name="ingest-{spec.index}", cache_policy=NO_CACHE)
+def ingest_batch_task(spec: BatchSpec) -> IngestResult:
+    """Read one batch of input files (thousands of articles, never one) into staged raw articles."""
+    res = ingest_batch(spec)
+    get_run_logger().info("ingest batch %d: %d files, %d records -> %d articles, %d rejects",
+                          spec.index, len(spec.files), res.records, res.articles, res.rejects)
+    return res
+
+
+@task(name="learn-recurring-lines", cache_policy=NO_CACHE)
+def learn_recurring_task(ctx: RunContext, ingested: list[IngestResult]) -> str:
+    """Count line keys across the run and earlier runs; stage the lines learned as boilerplate."""
+    path = learn_recurring(ctx, ingested)
+    get_run_logger().info("learned %d recurring boilerplate lines", ctx.manifest["learned"]["recurring_lines"])
+    return path
+
+
+@task(name="clean-batch", task_run_name="clean-{spec.index}", cache_policy=NO_CACHE)
+def clean_batch_task(spec: BatchSpec, ingested: IngestResult, recurring_path: str) -> BatchResult:
+    """Clean and collapse one batch of staged articles."""
+    res = clean_batch(spec, ingested, recurring_path)
+    get_run_logger().info("clean batch %d: %d articles, %d rejects, %d removals",
+                          spec.index, res.articles, res.rejects, res.removals)
     return res
 
 
@@ -60,11 +80,17 @@ def clean_news(raw_dir: str = "raw", out_dir: str = "output", batch_files: int =
     logger.info("run %s: %d files seen, %d new or changed, %d unchanged; %d batches",
                 ctx.run_id, ctx.files_seen, ctx.files_new, ctx.files_skipped, len(ctx.batches))
     try:
-        results = []
+        ingested = []
         for spec in ctx.batches:
-            results.append(process_batch_task(spec))
+            ingested.append(ingest_batch_task(spec))
             if progress_hook:
-                progress_hook("batches", len(results), len(ctx.batches))
+                progress_hook("ingest", len(ingested), len(ctx.batches))
+        recurring_path = learn_recurring_task(ctx, ingested)
+        results = []
+        for spec, ing in zip(ctx.batches, ingested, strict=True):
+            results.append(clean_batch_task(spec, ing, recurring_path))
+            if progress_hook:
+                progress_hook("clean", len(results), len(ctx.batches))
         manifest = finalize_task(ctx, results)
     except BaseException as exc:
         fail_run(ctx, exc)

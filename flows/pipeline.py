@@ -24,9 +24,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import cleaners
+from cleaners import patterns, recurring
 from dedupe.exact import Candidate, content_hash, exact_clusters, url_key
 from flows.config import RunConfig
-from flows.ingest import InputFile, discover, domain_of, file_digest, read_file
+from flows.ingest import InputFile, discover, domain_of, file_digest, parse_date, read_file
 from flows.records import Article, Reject, Removal
 from flows.sink import (
     ARTICLES,
@@ -35,13 +36,25 @@ from flows.sink import (
     REMOVALS,
     AtomicParquetWriter,
     article_row,
+    read_pickle,
     reject_row,
     removal_rows,
     to_table,
     write_json_atomic,
+    write_pickle_atomic,
     write_table_atomic,
 )
-from flows.state import INDEX, LEDGER, RunLock, read_index, read_ledger, recover, remove_tree
+from flows.state import (
+    INDEX,
+    LEDGER,
+    STATE_DIRS,
+    RunLock,
+    read_index,
+    read_ledger,
+    read_line_counts,
+    recover,
+    remove_tree,
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -202,33 +215,41 @@ def start_run(raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
 
 # ------------------------------------------------------------------------------------- per batch
 
-def clean_one(a: Article) -> Article:
-    """Run the cleaners over one article; fills captions, removals, author and published_at."""
-    res = cleaners.clean_article(a.blocks, title=a.title, site=a.site or a.domain)
-    removals = tuple(Removal(r.position, r.line, r.text, r.reason, r.detail) for r in res.removed)
-    changes: dict[str, Any] = {"blocks": tuple(res.blocks), "captions": tuple(res.captions),
-                               "removals": a.removals + removals}
-    if res.author and not a.author:
-        changes["author"] = res.author
-    if res.dateline and a.published_at is None:
-        from flows.ingest import parse_date
+@dataclass
+class IngestResult:
+    """What ingest staged for one batch: raw articles (pickle), rejects and line-key counts (Parquet)."""
 
-        changes["published_at"] = parse_date(res.dateline)
-    return a.replace(**changes)
+    index: int
+    raw_path: str
+    rejects_path: str
+    counts_path: str
+    records: int = 0
+    articles: int = 0
+    rejects: int = 0
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    input_bytes: int = 0
 
 
-def process_batch(spec: BatchSpec) -> BatchResult:
-    """Ingest, clean and collapse one batch of files; stage articles, removals and rejects as Parquet."""
+LINE_COUNTS = pa.schema([("key", pa.uint64()), ("site_scope", pa.bool_()), ("n", pa.int64()), ("n_body", pa.int64())])
+
+
+def _stem(staging: str, index: int) -> Path:
+    return Path(staging) / f"batch-{index:05d}"
+
+
+def ingest_batch(spec: BatchSpec) -> IngestResult:
+    """Read one batch of files into raw articles and rejects; count the articles' line keys."""
     t: defaultdict[str, float] = defaultdict(float)
-    staging = Path(spec.staging_dir)
-    stem = f"batch-{spec.index:05d}"
-    res = BatchResult(spec.index, str(staging / f"{stem}-articles.parquet"),
-                      str(staging / f"{stem}-removals.parquet"), str(staging / f"{stem}-rejects.parquet"))
-    art_rows: list[dict[str, Any]] = []
-    rem_rows: list[dict[str, Any]] = []
+    stem = _stem(spec.staging_dir, spec.index)
+    res = IngestResult(spec.index, f"{stem}-raw.pickle", f"{stem}-rejects.parquet", f"{stem}-lines.parquet")
+    articles: list[Article] = []
     rej_rows: list[dict[str, Any]] = []
     rejects: Counter[str] = Counter()
-    removal_reasons: Counter[str] = Counter()
+    counts: dict[int, list[int]] = {}
+    fingerprints: set[int] = set()
+    learn = spec.config.recurring_site_min > 0 or spec.config.recurring_global_min > 0
     for f in spec.files:
         t0 = time.perf_counter()
         items = list(read_file(f, spec.config))
@@ -240,23 +261,21 @@ def process_batch(spec: BatchSpec) -> BatchResult:
                 rej_rows.append(reject_row(item, spec.run_id))
                 rejects[item.reason] += 1
                 continue
-            t0 = time.perf_counter()
-            art = clean_one(item.replace(domain=item.domain or domain_of(item.url)))
-            t["clean"] += time.perf_counter() - t0
-            if not art.blocks:
-                rej = Reject(art.source_file, art.source_line, "no_text_after_cleaning",
-                             "every paragraph of the article was removed as debris; see the detail rows below",
-                             item.text[: spec.config.max_reject_raw_chars], art.record_index)
-                rej_rows.append(reject_row(rej, spec.run_id))
-                rejects[rej.reason] += 1
-                continue
-            t0 = time.perf_counter()
-            text = art.text
-            art_rows.append(article_row(art, spec.run_id, content_hash=content_hash(text), url_key=url_key(art.url),
-                                        word_count=len(text.split())))
-            t["dedupe_keys"] += time.perf_counter() - t0
-            rem_rows.extend(removal_rows(art.article_id, art.removals, spec.run_id))
-            removal_reasons.update(r.reason for r in art.removals)
+            art = item.replace(domain=item.domain or domain_of(item.url))
+            articles.append(art)
+            if learn:
+                t0 = time.perf_counter()
+                fp = recurring.fingerprint(art.blocks)
+                if fp not in fingerprints:
+                    fingerprints.add(fp)
+                    for key, (site_scope, body) in recurring.article_line_keys(art.blocks, art.domain or art.site).items():
+                        c = counts.get(key)
+                        if c is None:
+                            counts[key] = [int(site_scope), 1, int(body)]
+                        else:
+                            c[1] += 1
+                            c[2] += body
+                t["line_counts"] += time.perf_counter() - t0
         try:
             st = os.stat(f.path)
             with open(f.path, "rb") as fh:
@@ -266,14 +285,121 @@ def process_batch(spec: BatchSpec) -> BatchResult:
         except OSError:
             pass
     t0 = time.perf_counter()
+    write_pickle_atomic(articles, Path(res.raw_path))
+    write_table_atomic(to_table(rej_rows, REJECTS), Path(res.rejects_path))
+    keys = list(counts)
+    write_table_atomic(pa.table({
+        "key": pa.array(keys, pa.uint64()), "site_scope": pa.array([bool(counts[k][0]) for k in keys]),
+        "n": pa.array([counts[k][1] for k in keys], pa.int64()), "n_body": pa.array([counts[k][2] for k in keys], pa.int64()),
+    }, schema=LINE_COUNTS), Path(res.counts_path))
+    t["stage_write"] += time.perf_counter() - t0
+    res.articles, res.rejects, res.reject_reasons = len(articles), len(rej_rows), dict(rejects)
+    res.seconds = dict(t)
+    return res
+
+
+def learn_recurring(ctx: RunContext, ingested: Sequence[IngestResult]) -> str:
+    """Merge this run's line-key counts with earlier runs' and stage the keys judged boilerplate.
+
+    Returns the path of the staged key array (read by clean_batch); the run's own counts are
+    staged too, to be committed to state/lines by finalize_run.
+    """
+    t0 = time.perf_counter()
+    run_counts = _sum_counts([pq.read_table(r.counts_path) for r in ingested])
+    write_table_atomic(run_counts, ctx.staging_dir / "line-counts.parquet")
+    cfg = ctx.config
+    policy = recurring.RecurringPolicy(site_min=cfg.recurring_site_min or 10**9,
+                                       global_min=cfg.recurring_global_min or 10**9,
+                                       max_body_share=cfg.recurring_max_body_share)
+    total = _sum_counts([run_counts, read_line_counts(ctx.out_dir)])
+    keys = recurring.select_recurring(zip(total.column("key").to_pylist(), total.column("n").to_pylist(),
+                                          total.column("n_body").to_pylist(), total.column("site_scope").to_pylist(),
+                                          strict=True), policy)
+    path = ctx.staging_dir / "recurring-keys.parquet"
+    write_table_atomic(pa.table({"key": pa.array(sorted(keys), pa.uint64())}), path)
+    ctx.manifest.setdefault("learned", {})["recurring_lines"] = len(keys)
+    ctx.manifest.setdefault("seconds_global", {})["learn_recurring"] = round(time.perf_counter() - t0, 4)
+    return str(path)
+
+
+def _sum_counts(tables: Sequence[pa.Table]) -> pa.Table:
+    tables = [t for t in tables if t.num_rows]
+    if not tables:
+        return LINE_COUNTS.empty_table()
+    t = pa.concat_tables([x.select(LINE_COUNTS.names).cast(LINE_COUNTS) for x in tables])
+    g = t.group_by("key").aggregate([("site_scope", "max"), ("n", "sum"), ("n_body", "sum")])
+    return pa.table({"key": g.column("key"), "site_scope": g.column("site_scope_max"),
+                     "n": g.column("n_sum"), "n_body": g.column("n_body_sum")}, schema=LINE_COUNTS)
+
+
+def clean_one(a: Article, config: RunConfig | None = None, recurring_keys: frozenset[int] = frozenset()) -> Article:
+    """Run the cleaners over one article; fills captions, removals, author and published_at."""
+    cat = patterns.catalogue_with(tuple(config.rules_files)) if config and config.rules_files else None
+    res = cleaners.clean_article(a.blocks, title=a.title, site=a.domain or a.site, catalogue=cat,
+                                 recurring=recurring_keys)
+    removals = tuple(Removal(r.position, r.line, r.text, r.reason, r.detail) for r in res.removed)
+    changes: dict[str, Any] = {"blocks": tuple(res.blocks), "captions": tuple(res.captions),
+                               "removals": a.removals + removals}
+    if res.author and not a.author:
+        changes["author"] = res.author
+    if res.dateline and a.published_at is None:
+        changes["published_at"] = parse_date(res.dateline)
+    return a.replace(**changes)
+
+
+def clean_batch(spec: BatchSpec, ingested: IngestResult, recurring_path: str | None = None) -> BatchResult:
+    """Clean and collapse one batch of staged raw articles; stage articles, removals and rejects as Parquet."""
+    t: defaultdict[str, float] = defaultdict(float)
+    stem = _stem(spec.staging_dir, spec.index)
+    res = BatchResult(spec.index, f"{stem}-articles.parquet", f"{stem}-removals.parquet", ingested.rejects_path)
+    keys: frozenset[int] = frozenset()
+    if recurring_path:
+        keys = frozenset(pq.read_table(recurring_path).column("key").to_pylist())
+    articles: list[Article] = read_pickle(Path(ingested.raw_path))
+    art_rows: list[dict[str, Any]] = []
+    rem_rows: list[dict[str, Any]] = []
+    extra_rejects: list[dict[str, Any]] = []
+    rejects: Counter[str] = Counter(ingested.reject_reasons)
+    removal_reasons: Counter[str] = Counter()
+    for item in articles:
+        t0 = time.perf_counter()
+        art = clean_one(item, spec.config, keys)
+        t["clean"] += time.perf_counter() - t0
+        if not art.blocks:
+            rej = Reject(art.source_file, art.source_line, "no_text_after_cleaning",
+                         "every paragraph of the article was removed as debris (see removals/ for each line and rule)",
+                         item.text[: spec.config.max_reject_raw_chars], art.record_index)
+            extra_rejects.append(reject_row(rej, spec.run_id))
+            rejects[rej.reason] += 1
+            rem_rows.extend(removal_rows(art.article_id, art.removals, spec.run_id))
+            continue
+        t0 = time.perf_counter()
+        text = art.text
+        art_rows.append(article_row(art, spec.run_id, content_hash=content_hash(text), url_key=url_key(art.url),
+                                    word_count=len(text.split())))
+        t["dedupe_keys"] += time.perf_counter() - t0
+        rem_rows.extend(removal_rows(art.article_id, art.removals, spec.run_id))
+        removal_reasons.update(r.reason for r in art.removals)
+    t0 = time.perf_counter()
     write_table_atomic(to_table(art_rows, ARTICLES), Path(res.articles_path))
     write_table_atomic(to_table(rem_rows, REMOVALS), Path(res.removals_path))
-    write_table_atomic(to_table(rej_rows, REJECTS), Path(res.rejects_path))
+    if extra_rejects:
+        rej = pa.concat_tables([pq.read_table(ingested.rejects_path), to_table(extra_rejects, REJECTS)])
+        res.rejects_path = f"{stem}-rejects-final.parquet"
+        write_table_atomic(rej, Path(res.rejects_path))
     t["stage_write"] += time.perf_counter() - t0
-    res.articles, res.rejects, res.removals = len(art_rows), len(rej_rows), len(rem_rows)
+    for k, v in ingested.seconds.items():
+        t[k] += v
+    res.records, res.input_bytes, res.ledger = ingested.records, ingested.input_bytes, ingested.ledger
+    res.articles, res.rejects, res.removals = len(art_rows), ingested.rejects + len(extra_rejects), len(rem_rows)
     res.reject_reasons, res.removal_reasons = dict(rejects), dict(removal_reasons)
     res.seconds = dict(t)
     return res
+
+
+def process_batch(spec: BatchSpec) -> BatchResult:
+    """Ingest and clean one batch without cross-batch learning (no recurring lines)."""
+    return clean_batch(spec, ingest_batch(spec))
 
 
 # -------------------------------------------------------------------------------------- finalize
@@ -364,6 +490,9 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
 
     t0 = time.perf_counter()
     write_table_atomic(pa.Table.from_pylist(index_rows, schema=INDEX), ctx.out_dir / "state" / "index" / f"{rid}.parquet")
+    counts_path = ctx.staging_dir / "line-counts.parquet"
+    if counts_path.exists():
+        write_table_atomic(pq.read_table(counts_path), ctx.out_dir / "state" / "lines" / f"{rid}.parquet")
     ledger_rows = [row for r in results for row in r.ledger]
     write_table_atomic(pa.Table.from_pylist(ledger_rows, schema=LEDGER), ctx.out_dir / "state" / "ledger" / f"{rid}.parquet")
     t["state"] += time.perf_counter() - t0
@@ -405,7 +534,7 @@ def _remove_empty(path: Path) -> None:
 def fail_run(ctx: RunContext, error: BaseException) -> None:
     """Record a failed run: manifest says so, staged files removed, lock released; no table file is left."""
     try:
-        for sub in ("articles", "duplicates", "removals", "rejects", "state/index", "state/ledger"):
+        for sub in STATE_DIRS:
             for p in (ctx.out_dir / sub).glob(f"{ctx.run_id}*.parquet"):
                 p.unlink(missing_ok=True)
         ctx.manifest.update({"status": "failed", "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -422,11 +551,17 @@ def run_pipeline(raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str
     """The whole run without Prefect: returns the finished manifest (counts, timings, config)."""
     ctx = start_run(raw_dir, out_dir, config)
     try:
-        results = []
+        ingested = []
         for spec in ctx.batches:
-            results.append(process_batch(spec))
+            ingested.append(ingest_batch(spec))
             if progress:
-                progress("batches", len(results), len(ctx.batches))
+                progress("ingest", len(ingested), len(ctx.batches))
+        keys_path = learn_recurring(ctx, ingested)
+        results = []
+        for spec, ing in zip(ctx.batches, ingested, strict=True):
+            results.append(clean_batch(spec, ing, keys_path))
+            if progress:
+                progress("clean", len(results), len(ctx.batches))
         return finalize_run(ctx, results, progress)
     except BaseException as exc:
         fail_run(ctx, exc)

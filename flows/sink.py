@@ -163,6 +163,28 @@ class AtomicParquetWriter:
             self.tmp.unlink()
 
 
+def write_pickle_atomic(obj: Any, final: Path) -> None:
+    """Stage Python objects between steps of one run (never part of the output)."""
+    import pickle
+
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_path_for(final)
+    try:
+        with open(tmp, "wb") as fh:
+            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def read_pickle(path: Path) -> Any:
+    import pickle
+
+    with open(path, "rb") as fh:
+        return pickle.load(fh)
+
+
 def write_json_atomic(obj: Any, final: Path) -> None:
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path_for(final)

@@ -39,6 +39,9 @@ INDEX = pa.schema([
 ])
 
 
+STATE_DIRS = (*TABLES, "state/index", "state/ledger", "state/lines")
+
+
 class OutputLocked(RuntimeError):
     """Another live run holds OUT_DIR."""
 
@@ -69,6 +72,15 @@ def read_ledger(out_dir: Path) -> dict[str, LedgerEntry]:
 def read_index(out_dir: Path) -> pa.Table:
     """Every article of earlier runs (kept and duplicates) with its dedup keys."""
     return _read_dir(out_dir / "state" / "index", INDEX)
+
+
+def read_line_counts(out_dir: Path) -> pa.Table:
+    """Line-key counts of earlier runs (cleaners/recurring.py), one row per key and run."""
+    files = sorted(p for p in (out_dir / "state" / "lines").glob("*.parquet") if not p.name.startswith((".", "_")))
+    if not files:
+        return pa.table({"key": pa.array([], pa.uint64()), "site_scope": pa.array([], pa.bool_()),
+                         "n": pa.array([], pa.int64()), "n_body": pa.array([], pa.int64())})
+    return pa.concat_tables([pq.read_table(p) for p in files])
 
 
 def _pid_alive(pid: int) -> bool:
@@ -154,7 +166,7 @@ def recover(out_dir: Path) -> list[str]:
         if manifest.get("status") != "running":
             continue
         run_id = str(manifest.get("run_id") or mf.stem)
-        for sub in (*TABLES, "state/index", "state/ledger"):
+        for sub in STATE_DIRS:
             d = out_dir / sub
             for p in d.glob(f"{run_id}*.parquet"):
                 p.unlink(missing_ok=True)
@@ -165,7 +177,7 @@ def recover(out_dir: Path) -> list[str]:
         write_json_atomic(manifest, mf)
         rolled.append(run_id)
     # temp files of interrupted writes are never visible to readers (dot-names) but take space
-    for sub in (*TABLES, "state/index", "state/ledger", "runs"):
+    for sub in (*STATE_DIRS, "runs"):
         for p in (out_dir / sub).glob(".*.tmp"):
             p.unlink(missing_ok=True)
     return rolled

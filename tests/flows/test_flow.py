@@ -34,4 +34,4 @@ def test_flow_writes_parquet_and_publishes_an_artifact(prefect_harness, tmp_path
             return arts_, runs
     artifacts, task_runs = asyncio.run(fetch())
     assert any(manifest["run_id"] in (a.data or "") for a in artifacts)
-    assert sum(1 for t in task_runs if t.name.startswith("batch-")) >= 4
+    assert sum(1 for t in task_runs if t.name.startswith("clean-")) >= 4

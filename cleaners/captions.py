@@ -1,0 +1,114 @@
+"""Captions, photo credits, bylines and datelines: recognisers for lines that leave the body.
+
+Each function looks at one normalised line and answers with what it found (or None).
+"""
+
+from __future__ import annotations
+
+import re
+
+_AGENCY = (r"(?:reuters|ap|the associated press|associated press|afp|getty(?: images)?|epa(?:-efe)?|efe|pa(?: wire| images| media)?"
+           r"|ap photo|afp photo|reuters photo|epa photo|shutterstock|alamy|xinhua|bloomberg|anadolu(?: agency)?|dpa"
+           r"|ansa|aap|ap images|wireimage|filmmagic|istock(?:photo)?|corbis|rex features|rex|rex/shutterstock|sipa"
+           r"|imago|action images|bbc|nasa|supplied|handout|file photo|file|pool|courtesy(?: photo)?)")
+
+# A whole line that is a photo credit.
+_CREDIT = re.compile(
+    r"(?:"
+    rf"{_AGENCY}(?:\s*(?:/|via|photo(?:graph)?|for|,)\s*[\w .,&'’-]{{1,60}})?"  # "Reuters", "AP Photo/Evan Vucci"
+    r"|(?:photo|photos|photograph|photography|image|images|picture|pictures|pic|pics|graphic|illustration|video|footage"
+    r"|credit|photo credit|image credit|foto|fotos|фото|фотография|사진)\s*(?:credit)?\s*[:/|©]\s*.{1,100}"  # "Photo: AP"
+    r"|(?:photo|image|picture|photograph)s?\s+(?:by|courtesy(?: of)?)\s+.{1,100}"  # "Photo by Jane Doe"
+    r"|(?:image|photo|picture) (?:caption|copyright|source|credit)s?\b.{0,200}"  # BBC's "Image caption ..."
+    rf"|.{{0,80}}©\s*(?!\d{{4}})(?![^©]*\brights\b)[\w .,&/'’-]{{1,60}}"  # "Kenneth Perez © Reuters"
+    r")",
+    re.IGNORECASE,
+)
+
+# A caption that ends with its own parenthesised credit: "... (AP Photo/Evan Vucci)", "(Ferrey/WireImage)".
+_TRAILING_CREDIT = re.compile(
+    rf".{{8,600}}[(\[]\s*(?:(?:{_AGENCY}|photo|photograph|picture|image|file|credit|courtesy|getty|photo by)\b[^()\[\]]{{0,80}}"
+    r"|[\w .'’-]{1,40}/[\w .'’-]{1,40})\s*[)\]]\.?",
+    re.IGNORECASE,
+)
+
+_NAME = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:\s+(?:[A-ZÀ-ÖØ-Þ][\w'’.-]*|de|da|van|von|der|la|le|del|bin|al|and|&))*"
+_BYLINE = re.compile(
+    rf"(?i:by|written by|words by|story by|report by|reported by)\s*[:\-]?\s+(?P<name>{_NAME}(?:\s*(?:,|and|&)\s*{_NAME})*)"
+    r"(?:\s*(?:,|\||/|-|–|—|\bin\b)\s*.{0,80})?",
+)
+_BYLINE_PREFIX = re.compile(r"(?i)^(?:by|written by|words by|story by|report by|reported by)\b")
+_BY_WORD = re.compile(r"^[Bb][Yy]\b|^BY\b")
+
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?"
+          r"|nov(?:ember)?|dec(?:ember)?)\.?")
+_DATE = re.compile(
+    r"(?:"
+    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\.?\s+{_MONTH},?\s+\d{{2,4}}"  # 10 January 2008
+    rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"  # January 10, 2008
+    rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b"  # Dec 28
+    r"|\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?"  # ISO
+    r"|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b"  # 01/02/2008
+    r"|\b\d{1,2}-[A-Za-z]{3}-\d{2,4}\b"  # 8-Jan-2008
+    r")",
+    re.IGNORECASE,
+)
+_TIME = re.compile(r"\b\d{1,2}[:.]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?|\b\d{1,2}\s*[ap]\.?m\.?\b", re.IGNORECASE)
+_DATE_FILLER = re.compile(
+    r"(?i)\b(?:published|updated|update|posted|last|modified|created|first|on|at|date|time|dateline|uhr|le|am|pm|a\.m|p\.m"
+    r"|gmt|utc|bst|cet|cest|est|edt|et|pst|pdt|cst|cdt|mst|mdt|ist|aest|aedt|hkt|sgt|jst|local|hrs|hours|ago|day|days|week|weeks"
+    r"|month|months|year|years|hour|minute|minutes|mins|today|yesterday|monday|tuesday|wednesday|thursday|friday|saturday"
+    r"|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|of|the|and|in|\d+(?:st|nd|rd|th)?)\b"
+)
+_RELATIVE_DATE = re.compile(r"(?i)^(?:(?:posted|updated|published)\s*:?\s*)?(?:\d+|an?|one)\s+(?:minute|min|hour|hr|day|week|month|year)s?\s+ago$")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def is_credit(line: str) -> bool:
+    """True for a photo/image credit line: 'Reuters', 'AP Photo/Evan Vucci', 'Photo: Getty Images', 'Image caption ...'."""
+    return len(line) <= 300 and _CREDIT.fullmatch(line.strip(" .;")) is not None
+
+
+def has_trailing_credit(line: str) -> bool:
+    """True for a caption that carries its own credit in brackets at the end: '... (AP Photo/Evan Vucci)'."""
+    return _TRAILING_CREDIT.fullmatch(line.strip()) is not None
+
+
+def byline_author(line: str) -> str | None:
+    """The author named by a byline line ('By BARBARA VANCHERI' -> 'Barbara Vancheri'), else None."""
+    s = line.strip(" .|-–—•")
+    if len(s) > 160 or not _BY_WORD.match(s) and not _BYLINE_PREFIX.match(s):
+        return None
+    words = s.split()
+    if len(words) > 16:
+        return None
+    m = _BYLINE.fullmatch(s)
+    if m is None:
+        return None
+    name = m.group("name").strip(" ,")
+    if name.isupper():
+        name = name.title()
+    return name or None
+
+
+def dateline_date(line: str) -> str | None:
+    """The date text of a line that holds only a date/time and filler words ('Published: 10 January 2008 16:22 BST')."""
+    s = line.strip(" []()|-–—•:")
+    if not s or len(s) > 120:
+        return None
+    if _RELATIVE_DATE.match(s):
+        return None  # "2 hours ago" carries no date to keep, but is still a dateline-like label
+    m = _DATE.search(s)
+    if m is None:
+        return None
+    rest = _DATE.sub(" ", s)
+    rest = _TIME.sub(" ", rest)
+    rest = _DATE_FILLER.sub(" ", rest)
+    if len(_WORD.findall(rest)) > 1:
+        return None
+    return m.group(0)
+
+
+def is_relative_dateline(line: str) -> bool:
+    """True for '1 day ago', 'Posted 3 hours ago'."""
+    return _RELATIVE_DATE.match(line.strip(" []()|-–—•:")) is not None

@@ -1,0 +1,194 @@
+"""The pattern catalogue: debris rules as data (TOML), compiled once into one combined regex per site.
+
+A catalogue file holds `[[rule]]` entries (name, description, example, patterns, where, cut) and
+per-site sections `[site."example.com"]` with `disable = [...]` and extra `[[site."example.com".rule]]`
+entries. See cleaners/catalogue.toml for the format and the built-in rules.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+BUILTIN = Path(__file__).with_name("catalogue.toml")
+WHERE = ("anywhere", "edge")
+CUTS = ("", "rest", "list")
+MAX_PATTERN_CHARS = 2000
+
+
+class CatalogueError(ValueError):
+    """A rule file is malformed; the message says which file, rule and field to fix."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One named debris rule: full-line patterns plus where it applies and what it cuts."""
+
+    name: str
+    patterns: tuple[str, ...]
+    description: str = ""
+    example: str = ""
+    where: str = "anywhere"
+    cut: str = ""
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: compiled matchers are cached per catalogue
+class Catalogue:
+    """Global rules plus per-site additions and disabled rule names."""
+
+    rules: tuple[Rule, ...]
+    site_rules: dict[str, tuple[Rule, ...]] = field(default_factory=dict)
+    site_disable: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def merged(self, other: Catalogue) -> Catalogue:
+        sites = set(self.site_rules) | set(other.site_rules) | set(self.site_disable) | set(other.site_disable)
+        return Catalogue(
+            self.rules + other.rules,
+            {s: self.site_rules.get(s, ()) + other.site_rules.get(s, ()) for s in sites},
+            {s: self.site_disable.get(s, frozenset()) | other.site_disable.get(s, frozenset()) for s in sites},
+        )
+
+    def site_key(self, site: str | None) -> str | None:
+        """The catalogue's site section for an article's site or domain (subdomains match), else None."""
+        if not site:
+            return None
+        s = site.lower().strip()
+        if s.startswith("www."):
+            s = s[4:]
+        sections = set(self.site_rules) | set(self.site_disable)
+        while s:
+            if s in sections:
+                return s
+            if "." not in s:
+                return None
+            s = s.split(".", 1)[1]
+        return None
+
+
+def _rule(raw: Any, where_from: str) -> Rule:
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{where_from}: each [[rule]] must be a table")
+    name = raw.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", name):
+        raise CatalogueError(f"{where_from}: rule name {name!r} must be lower_snake_case (letters, digits, _)")
+    pats = raw.get("patterns")
+    if isinstance(pats, str):
+        pats = [pats]
+    if not isinstance(pats, list) or not pats or not all(isinstance(p, str) and p for p in pats):
+        raise CatalogueError(f"{where_from}: rule '{name}' needs a non-empty list of string `patterns`")
+    for p in pats:
+        if len(p) > MAX_PATTERN_CHARS:
+            raise CatalogueError(f"{where_from}: rule '{name}': pattern longer than {MAX_PATTERN_CHARS} characters")
+        try:
+            compiled = re.compile(p)
+        except re.error as exc:
+            raise CatalogueError(f"{where_from}: rule '{name}': invalid pattern {p!r}: {exc}") from None
+        if compiled.groups:
+            raise CatalogueError(f"{where_from}: rule '{name}': use non-capturing groups (?:...) in {p!r}")
+    where = raw.get("where", "anywhere")
+    cut = raw.get("cut", "")
+    if where not in WHERE:
+        raise CatalogueError(f"{where_from}: rule '{name}': where must be one of {WHERE}, not {where!r}")
+    if cut not in CUTS:
+        raise CatalogueError(f"{where_from}: rule '{name}': cut must be one of {CUTS}, not {cut!r}")
+    return Rule(name, tuple(pats), str(raw.get("description", "")), str(raw.get("example", "")), where, cut)
+
+
+def parse_catalogue(data: dict[str, Any], source: str = "<catalogue>") -> Catalogue:
+    """Build a Catalogue from parsed TOML; raise CatalogueError naming what to fix."""
+    unknown = set(data) - {"rule", "site"}
+    if unknown:
+        raise CatalogueError(f"{source}: unknown top-level keys {sorted(unknown)} (expected [[rule]] and [site.\"...\"])")
+    rules = tuple(_rule(r, f"{source} [[rule]] #{i + 1}") for i, r in enumerate(data.get("rule", [])))
+    site_rules: dict[str, tuple[Rule, ...]] = {}
+    site_disable: dict[str, frozenset[str]] = {}
+    sites = data.get("site", {})
+    if not isinstance(sites, dict):
+        raise CatalogueError(f"{source}: [site] must be a table of site sections")
+    for site, sec in sites.items():
+        key = site.lower().removeprefix("www.")
+        if not isinstance(sec, dict):
+            raise CatalogueError(f"{source}: [site.\"{site}\"] must be a table")
+        dis = sec.get("disable", [])
+        if not isinstance(dis, list) or not all(isinstance(x, str) for x in dis):
+            raise CatalogueError(f"{source}: [site.\"{site}\"] disable must be a list of rule names")
+        site_disable[key] = frozenset(dis)
+        site_rules[key] = tuple(_rule(r, f"{source} [site.\"{site}\"] rule #{i + 1}")
+                                for i, r in enumerate(sec.get("rule", [])))
+    return Catalogue(rules, site_rules, site_disable)
+
+
+def load_catalogue(path: str | Path) -> Catalogue:
+    p = Path(path)
+    try:
+        with open(p, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise CatalogueError(f"cannot read rule file {p}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"rule file {p} is not valid TOML: {exc}") from None
+    return parse_catalogue(data, str(p))
+
+
+@lru_cache(maxsize=1)
+def builtin_catalogue() -> Catalogue:
+    return load_catalogue(BUILTIN)
+
+
+@lru_cache(maxsize=32)
+def catalogue_with(extra_files: tuple[str, ...] = ()) -> Catalogue:
+    """The built-in catalogue plus user rule files, in order."""
+    cat = builtin_catalogue()
+    for f in extra_files:
+        cat = cat.merged(load_catalogue(f))
+    return cat
+
+
+# Decorations stripped before matching: bullets, arrows, pipes and brackets around a label.
+_EDGE_PUNCT = " \t•·*▪►▶◦‣∙|»›>«‹<[](){}-–—_=~:#"
+
+
+def match_key(line: str) -> str:
+    """The text a pattern sees: decorations around the line stripped (case is ignored by the regex)."""
+    return line.strip(_EDGE_PUNCT)
+
+
+class Matcher:
+    """All rules that apply to one site, compiled into a single alternation (one regex pass per line)."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = tuple(rules)
+        parts = [f"(?P<r{i}>{'|'.join(f'(?:{p})' for p in r.patterns)})" for i, r in enumerate(self.rules)]
+        self.regex = re.compile("|".join(parts) or "(?!)", re.IGNORECASE)
+
+    def match(self, line: str) -> Rule | None:
+        """The first rule whose pattern matches the whole (decoration-stripped) line, else None."""
+        key = match_key(line)
+        if not key:
+            return None
+        m = self.regex.fullmatch(key)
+        if m is None or m.lastgroup is None:
+            return None
+        return self.rules[int(m.lastgroup[1:])]
+
+
+@lru_cache(maxsize=512)
+def _matcher(cat: Catalogue, site_key: str | None) -> Matcher:
+    disabled = cat.site_disable.get(site_key, frozenset()) if site_key else frozenset()
+    extra = cat.site_rules.get(site_key, ()) if site_key else ()
+    return Matcher([r for r in (*extra, *cat.rules) if r.name not in disabled])
+
+
+def matcher_for(site: str | None, cat: Catalogue | None = None) -> Matcher:
+    """The compiled Matcher for an article's site (cached per catalogue and site section)."""
+    cat = cat or builtin_catalogue()
+    return _matcher(cat, cat.site_key(site))
+
+
+def rule_names(cat: Catalogue) -> Iterable[str]:
+    return [r.name for r in cat.rules]

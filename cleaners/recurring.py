@@ -1,0 +1,110 @@
+"""Corpus-adaptive debris: lines that recur across many different articles are boilerplate.
+
+A site's templates put the same lines into every page ("Resize Text", "Report Error", "Фото:",
+"Join our forums to keep talking ..."); no rule names them, but they give themselves away by
+recurring. A line's key is its casefolded text with digits and whitespace normalised, hashed to a
+stable 64-bit integer, once per site (when the site is known) and once globally.
+
+The pipeline counts keys in two passes (cleaners only define the keys and the decision):
+1. for every article, `article_line_keys` gives each distinct key once, with whether the line
+   reads as body text there (a long sentence-like paragraph);
+2. `is_recurring` decides from the counts: a key is boilerplate when it occurs in at least
+   `site_min` distinct articles of one site (or `global_min` articles overall) AND in at most
+   `max_body_share` of its occurrences it read as body text. So a line is never removed on the
+   evidence of its own article alone, and a paragraph that is real text in most of its
+   occurrences (a background paragraph many stories share) stays.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+
+import xxhash
+
+from cleaners.normalize import normalize_line
+
+_DIGITS = re.compile(r"\d+")
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+_SENTENCE_END = re.compile(r"""[.!?。！？]["'”’»)\]]*$""")
+
+GLOBAL_SCOPE = ""
+
+
+@dataclass(frozen=True)
+class RecurringPolicy:
+    """Thresholds of recurring-line learning (documented defaults; a flow parameter can change them)."""
+
+    site_min: int = 3  # distinct articles of one site
+    global_min: int = 4  # distinct articles overall (sites unknown or many)
+    max_body_share: float = 0.5  # a key that read as body text in more than this share of articles stays
+    max_words: int = 60  # longer lines are never learned (a shared paragraph is a duplicate, not a template)
+
+
+def normal_form(line: str) -> str:
+    """Casefolded, NFKC, digits as '0', whitespace collapsed: 'Updated 12:05 PM' -> 'updated 0:0 pm'."""
+    s = unicodedata.normalize("NFKC", normalize_line(line)).casefold()
+    return _SPACE.sub(" ", _DIGITS.sub("0", s)).strip()
+
+
+def line_key(normal: str, scope: str = GLOBAL_SCOPE) -> int:
+    """Stable 64-bit key of a normalised line within a scope (a site, or the global scope)."""
+    return xxhash.xxh3_64_intdigest(f"{scope}\x00{normal}".encode())
+
+
+def scope_of(site: str | None) -> str:
+    return (site or "").strip().lower().removeprefix("www.")
+
+
+def _reads_as_body(line: str) -> bool:
+    return len(_WORD.findall(line)) >= 12 and bool(_SENTENCE_END.search(line.strip()))
+
+
+def article_line_keys(blocks: Sequence[str], site: str | None,
+                      policy: RecurringPolicy = RecurringPolicy()) -> dict[int, tuple[bool, bool]]:
+    """Each distinct line key of one article -> (is a site-scope key, the line read as body text there)."""
+    scopes = scopes_of(site)
+    out: dict[int, tuple[bool, bool]] = {}
+    for block in blocks:
+        for line in block.split("\n"):
+            norm = normal_form(line)
+            if not norm or len(_WORD.findall(norm)) > policy.max_words:
+                continue
+            body = _reads_as_body(line)
+            for sc in scopes:
+                k = line_key(norm, sc)
+                prev = out.get(k)
+                out[k] = (sc != GLOBAL_SCOPE, body or (prev is not None and prev[1]))
+    return out
+
+
+def fingerprint(blocks: Sequence[str]) -> int:
+    """One key per story: copies of an article (same longest line) count once when keys are counted."""
+    longest = max((normal_form(ln) for b in blocks for ln in b.split("\n")), key=len, default="")
+    return line_key(longest, "\x01fingerprint")
+
+
+def scopes_of(site: str | None) -> tuple[str, ...]:
+    """The scopes a line of this site is counted in: its site (when known) and the global scope."""
+    scope = scope_of(site)
+    return (scope, GLOBAL_SCOPE) if scope else (GLOBAL_SCOPE,)
+
+
+def is_recurring(n_articles: int, n_body: int, is_site_scope: bool, policy: RecurringPolicy) -> bool:
+    """The decision for one key from its counts (see the module docstring)."""
+    need = policy.site_min if is_site_scope else policy.global_min
+    return n_articles >= need and n_body <= policy.max_body_share * n_articles
+
+
+def select_recurring(counts: Iterable[tuple[int, int, int, bool]], policy: RecurringPolicy) -> frozenset[int]:
+    """Keys judged boilerplate from (key, n_articles, n_body, is_site_scope) rows."""
+    return frozenset(k for k, n, b, site in counts if is_recurring(n, b, site, policy))
+
+
+def recurring_keys_of(line: str, scopes: Sequence[str], recurring: Collection[int]) -> bool:
+    """True when the line's key in any of the scopes was learned as boilerplate."""
+    norm = normal_form(line)
+    return bool(norm) and any(line_key(norm, sc) in recurring for sc in scopes)
