@@ -3,15 +3,15 @@
 How an article is judged, in order (each step is a small named function below):
 
 1. every line is normalised (odd spaces, zero-width characters) and empty lines dropped;
-2. a repeat of the title at the top goes (`title_repeat`);
-3. photo credits and the caption they belong to leave the body for `captions`
+2. photo credits and the caption they belong to leave the body for `captions`
    (`photo_credit`, `caption`); bylines fill `author` (`byline`); date-only lines fill the
    date (`dateline`);
-4. the pattern catalogue (cleaners/catalogue.toml) names debris lines; a rule with `cut`
+3. the pattern catalogue (cleaners/catalogue.toml) names debris lines; a rule with `cut`
    removes what follows too (a comment section, a list of related headlines);
-5. lines learned as boilerplate because they recur across many articles (`recurring_line`,
+4. lines learned as boilerplate because they recur across many articles (`recurring_line`,
    cleaners/recurring.py); structural rules: link lists and menus (`link_list`), lines without
    letters (`no_letters`);
+5. a repeat of the title above the first body paragraph goes (`title_repeat`);
 6. every remaining line is classed `good` (a long sentence-like paragraph), `near` (a short
    sentence) or `short` (a label, a heading, a headline); the article's body is the run from the
    first to the last good paragraph. Lines before it (`page_header`) and after it
@@ -44,6 +44,8 @@ LONG_WORDS = 30  # a line this long is body text even without final punctuation
 NEAR_WORDS = 4  # a sentence-like line with this many words is a short sentence
 CUT_MIN_GOOD_WORDS = 80  # a comment/related marker cuts the rest only after this much body text
 CAPTION_MAX_WORDS = 60  # a paragraph above a stand-alone credit is its caption only when this short
+# Catalogue rules whose lines are credits: they leave the body for `captions`, not for nowhere.
+CREDIT_RULES = frozenset({"reporter_credit", "copyright"})
 
 _WORD = re.compile(r"\w+")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -120,24 +122,23 @@ def _drop(ln: _Line, reason: str, detail: str = "") -> None:
 # ------------------------------------------------------------------------------------ the rules
 
 def rule_title_repeat(lines: list[_Line], title: str) -> None:
-    """The title printed again at the top of the body. Example: 'US sanctions Chinese officials' under that title."""
+    """The title printed again above the first body paragraph. Example: 'US sanctions Chinese officials' under that title."""
     t = _tokens(title)
     if not t:
         return
-    for ln in lines[:4]:
-        if ln.reason:
-            continue
-        if _tokens(ln.text) == t:
+    for ln in lines:
+        if ln.cls == "good" and not ln.reason:
+            return  # only the top of the article, before its first body paragraph
+        if not ln.reason and _tokens(ln.text) == t:
             _drop(ln, "title_repeat", "the article's title repeated in the body")
-            return
 
 
-def rule_captions(lines: list[_Line]) -> tuple[list[str], str | None, str | None]:
+def rule_captions(lines: list[_Line]) -> tuple[str | None, str | None]:
     """Photo credits with their captions, bylines and datelines. Example: a caption line followed by 'Reuters'.
 
-    Returns (captions, author, dateline).
+    All of them leave the body for the `captions` column (the supplemental lines of the page);
+    a byline also names the author and a dateline the date. Returns (author, dateline).
     """
-    captions: list[str] = []
     author: str | None = None
     dateline: str | None = None
     for i, ln in enumerate(lines):
@@ -159,19 +160,19 @@ def rule_captions(lines: list[_Line]) -> tuple[list[str], str | None, str | None
         name = byline_author(ln.text)
         if name:
             _drop(ln, "byline", name)
+            ln.caption = True
             author = author or name
             continue
         date = dateline_date(ln.text)
         if date and ln.words <= 16:
             _drop(ln, "dateline", date)
+            ln.caption = True
             dateline = dateline or date
             continue
         if is_relative_dateline(ln.text):
             _drop(ln, "dateline", "relative date")
-    for ln in lines:
-        if ln.caption:
-            captions.append(ln.text)
-    return captions, author, dateline
+            ln.caption = True
+    return author, dateline
 
 
 def rule_link_list(ln: _Line) -> bool:
@@ -217,8 +218,7 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
     for ln in lines:
         ln.cls = _classify(ln)
 
-    rule_title_repeat(lines, title)
-    captions, author, dateline = rule_captions(lines)
+    author, dateline = rule_captions(lines)
     matcher = matcher_for(site, catalogue)
     scopes = scopes_of(site)
     matched = [matcher.match(ln.text) if not ln.reason else None for ln in lines]
@@ -228,6 +228,8 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
             continue
         if rule is not None and rule.where == "edge":
             edge_only.append(i)
+            if rule_link_list(ln):
+                _drop(ln, "link_list", "short items between separators: a menu or share bar")
         elif rule is not None:
             _drop(ln, rule.name, rule.description)
         elif recurring and recurring_keys_of(ln.text, scopes, recurring):
@@ -237,6 +239,10 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
         elif rule_link_list(ln):
             _drop(ln, "link_list", "short items between separators: a menu or share bar")
 
+    for ln, rule in zip(lines, matched, strict=True):
+        if rule is not None and rule.name in CREDIT_RULES and ln.reason == rule.name:
+            ln.caption = True
+    rule_title_repeat(lines, title)
     _cuts(lines, matched)
     first, last = _body_span(lines)
     for i in edge_only:
@@ -248,6 +254,7 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
     if first is not None:
         _trim_edges(lines, first, last)
 
+    captions = [ln.text for ln in lines if ln.caption]
     return _assemble(blocks, lines, removed, captions, author, dateline)
 
 

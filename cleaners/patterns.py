@@ -154,8 +154,9 @@ _EDGE_PUNCT = " \t•·*▪►▶◦‣∙|»›>«‹<[](){}-–—_=~:#"
 
 
 def match_key(line: str) -> str:
-    """The text a pattern sees: decorations around the line stripped (case is ignored by the regex)."""
-    return line.strip(_EDGE_PUNCT)
+    """The text a pattern sees: decorations around the line and a final full stop stripped (case is
+    ignored by the regex)."""
+    return line.strip(_EDGE_PUNCT).rstrip(".!").strip(_EDGE_PUNCT)
 
 
 class Matcher:

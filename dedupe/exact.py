@@ -95,7 +95,7 @@ def exact_clusters(new: Sequence[Candidate], earlier: Sequence[Candidate] = ()) 
         by_key.setdefault(("h", c.content_hash), []).append(c)
         if c.url_key:
             by_key.setdefault(("u", c.url_key), []).append(c)
-    uf = UnionFind(c.article_id for c in new)
+    uf: UnionFind[str] = UnionFind(c.article_id for c in new)
     linked_earlier: dict[str, list[Candidate]] = {}
     for members in by_key.values():
         if len(members) < 2:
@@ -111,8 +111,8 @@ def exact_clusters(new: Sequence[Candidate], earlier: Sequence[Candidate] = ()) 
     cluster_of: dict[str, str] = {}
     matches: list[Match] = []
     for group in uf.groups():
-        members = [by_id[str(a)] for a in group]
-        olds = [o for a in group for o in linked_earlier.get(str(a), [])]
+        members = [by_id[a] for a in group]
+        olds = [o for a in group for o in linked_earlier.get(a, [])]
         survivor = min(olds + members, key=survivor_rank)
         cluster_id = survivor.cluster_id or survivor.article_id
         for m in members:

@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="at most MB megabytes of raw input per batch task (default: %(default)s)")
     r.add_argument("--reprocess", action="store_true",
                    help="process every input again, even files the ledger in OUT_DIR/state says are unchanged")
+    r.add_argument("--rules", action="append", default=[], metavar="FILE",
+                   help="extra debris rules (TOML, the format of cleaners/catalogue.toml, with optional "
+                        "per-site sections); repeatable")
     r.add_argument("--no-prefect", action="store_true",
                    help="run the same pipeline as plain Python, without Prefect (no flow-run history or artifact)")
     r.add_argument("--json", action="store_true", help="print the run manifest as JSON instead of the summary")
@@ -90,6 +93,12 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     try:
         check_dirs(args.raw_dir, args.out_dir)
+        from cleaners.patterns import CatalogueError, catalogue_with
+
+        try:
+            catalogue_with(tuple(args.rules))
+        except CatalogueError as exc:
+            raise UsageError(str(exc)) from None
     except UsageError as exc:
         print(f"newsclean: error: {exc}", file=sys.stderr)
         return 2
@@ -99,7 +108,7 @@ def _run(args: argparse.Namespace) -> int:
             from flows.pipeline import run_pipeline
 
             config = RunConfig(batch_files=args.batch_files, batch_bytes=args.batch_mb * 1024 * 1024,
-                               reprocess=args.reprocess)
+                               reprocess=args.reprocess, rules_files=tuple(args.rules))
             manifest = run_pipeline(args.raw_dir, args.out_dir, config, progress=bar)
         else:
             manifest = _run_flow(args, bar)
@@ -129,7 +138,7 @@ def _run_flow(args: argparse.Namespace, bar: _DelayedBar) -> dict[str, Any]:
     # The heartbeat thread costs ~1 s per flow call at exit and is of no use to a one-shot run.
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         return flow_module.clean_news(raw_dir=args.raw_dir, out_dir=args.out_dir, batch_files=args.batch_files,
-                                      batch_mb=args.batch_mb, reprocess=args.reprocess)
+                                      batch_mb=args.batch_mb, reprocess=args.reprocess, rules=list(args.rules))
 
 
 def main(argv: list[str] | None = None) -> int:

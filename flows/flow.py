@@ -14,6 +14,7 @@ prefect_env.configure()
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.runtime import task_run  # noqa: E402
 
 from flows.config import RunConfig  # noqa: E402
 from flows.pipeline import (  # noqa: E402
@@ -56,6 +57,7 @@ def learn_recurring_task(ctx: RunContext, ingested: list[IngestResult]) -> str:
 def clean_batch_task(spec: BatchSpec, ingested: IngestResult, recurring_path: str) -> BatchResult:
     """Clean and collapse one batch of staged articles."""
     res = clean_batch(spec, ingested, recurring_path)
+    res.task_run_id = str(task_run.id) if task_run.id else None
     get_run_logger().info("clean batch %d: %d articles, %d rejects, %d removals",
                           spec.index, res.articles, res.rejects, res.removals)
     return res
@@ -69,13 +71,15 @@ def finalize_task(ctx: RunContext, results: list[BatchResult]) -> dict[str, Any]
 
 @flow(name="clean-news", log_prints=False)
 def clean_news(raw_dir: str = "raw", out_dir: str = "output", batch_files: int = RunConfig.batch_files,
-               batch_mb: int = RunConfig.batch_bytes // (1024 * 1024), reprocess: bool = False) -> dict[str, Any]:
+               batch_mb: int = RunConfig.batch_bytes // (1024 * 1024), reprocess: bool = False,
+               rules: list[str] | None = None) -> dict[str, Any]:
     """Clean and deduplicate the scraped articles under raw_dir into Parquet tables under out_dir.
 
     Returns the run manifest (also written to out_dir/runs/<run_id>.json).
     """
     logger = get_run_logger()
-    config = RunConfig(batch_files=batch_files, batch_bytes=batch_mb * 1024 * 1024, reprocess=reprocess)
+    config = RunConfig(batch_files=batch_files, batch_bytes=batch_mb * 1024 * 1024, reprocess=reprocess,
+                       rules_files=tuple(rules or ()))
     ctx = start_run(raw_dir, out_dir, config)
     logger.info("run %s: %d files seen, %d new or changed, %d unchanged; %d batches",
                 ctx.run_id, ctx.files_seen, ctx.files_new, ctx.files_skipped, len(ctx.batches))

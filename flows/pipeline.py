@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 import cleaners
 from cleaners import patterns, recurring
 from dedupe.exact import Candidate, content_hash, exact_clusters, url_key
+from dedupe.paragraphs import CollapseParams, collapse
 from flows.config import RunConfig
 from flows.ingest import InputFile, discover, domain_of, file_digest, parse_date, read_file
 from flows.records import Article, Reject, Removal
@@ -57,6 +58,7 @@ from flows.state import (
 )
 
 Progress = Callable[[str, int, int], None]
+DEFAULT_COLLAPSE = CollapseParams()
 
 
 class UsageError(Exception):
@@ -90,6 +92,7 @@ class BatchResult:
     ledger: list[dict[str, Any]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     input_bytes: int = 0
+    task_run_id: str | None = None  # the Prefect task run that cleaned this batch, when run by the flow
 
 
 @dataclass
@@ -169,6 +172,10 @@ def start_run(raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     """Check the folders, take the lock, roll back interrupted runs, find new inputs and plan batches."""
     config = config or RunConfig()
     raw, out = check_dirs(raw_dir, out_dir)
+    try:
+        patterns.catalogue_with(tuple(config.rules_files))
+    except patterns.CatalogueError as exc:
+        raise UsageError(str(exc)) from None
     run_id = new_run_id()
     lock = RunLock(out, run_id)
     lock.acquire(lock_wait)
@@ -337,14 +344,37 @@ def clean_one(a: Article, config: RunConfig | None = None, recurring_keys: froze
     cat = patterns.catalogue_with(tuple(config.rules_files)) if config and config.rules_files else None
     res = cleaners.clean_article(a.blocks, title=a.title, site=a.domain or a.site, catalogue=cat,
                                  recurring=recurring_keys)
-    removals = tuple(Removal(r.position, r.line, r.text, r.reason, r.detail) for r in res.removed)
+    pos = a.block_positions()
+    removals = tuple(Removal(pos[r.position], r.line, r.text, r.reason, r.detail) for r in res.removed)
     changes: dict[str, Any] = {"blocks": tuple(res.blocks), "captions": tuple(res.captions),
-                               "removals": a.removals + removals}
+                               "removals": a.removals + removals, "positions": tuple(pos[p] for p in res.positions)}
     if res.author and not a.author:
         changes["author"] = res.author
     if res.dateline and a.published_at is None:
         changes["published_at"] = parse_date(res.dateline)
     return a.replace(**changes)
+
+
+def collapse_one(a: Article, params: CollapseParams | None = None) -> Article:
+    """Collapse near-duplicate paragraphs and captions of one cleaned article (dedupe/paragraphs.py)."""
+    res = collapse(a.blocks, a.captions, params or DEFAULT_COLLAPSE)
+    if not res.dropped and len(res.captions) == len(a.captions):
+        return a
+    pos = a.block_positions()
+    removals = []
+    for d in res.dropped:
+        if d.kept < 0:
+            removals.append(Removal(pos[d.index], None, a.blocks[d.index], "duplicate_paragraph",
+                                    "repeats a caption, credit or dateline of the article", similarity=d.similarity))
+            continue
+        if d.replaced:
+            detail = f"replaced by the more complete copy at position {pos[d.kept]}"
+        else:
+            detail = f"near-duplicate of the paragraph kept at position {pos[d.kept]} (similarity {d.similarity:.2f})"
+        removals.append(Removal(pos[d.index], None, a.blocks[d.index], "duplicate_paragraph", detail,
+                                dup_of=pos[d.kept], similarity=d.similarity))
+    return a.replace(blocks=tuple(res.texts), positions=tuple(pos[i] for i in res.kept), captions=tuple(res.captions),
+                     removals=tuple(sorted(a.removals + tuple(removals), key=lambda r: (r.position, r.line or -1))))
 
 
 def clean_batch(spec: BatchSpec, ingested: IngestResult, recurring_path: str | None = None) -> BatchResult:
@@ -365,6 +395,9 @@ def clean_batch(spec: BatchSpec, ingested: IngestResult, recurring_path: str | N
         t0 = time.perf_counter()
         art = clean_one(item, spec.config, keys)
         t["clean"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        art = collapse_one(art)
+        t["collapse"] += time.perf_counter() - t0
         if not art.blocks:
             rej = Reject(art.source_file, art.source_line, "no_text_after_cleaning",
                          "every paragraph of the article was removed as debris (see removals/ for each line and rule)",
@@ -518,6 +551,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
         "seconds": {k: round(v, 4) for k, v in sorted(t.items())} | {
             "total": round(time.perf_counter() - ctx.started, 4)},
         "tables": {k: f"{k}/{rid}.parquet" for k in writers},
+        "batch_task_runs": [r.task_run_id for r in results if r.task_run_id],
     })
     write_json_atomic(m, ctx.out_dir / "runs" / f"{rid}.json")
     remove_tree(ctx.staging_dir)

@@ -22,6 +22,8 @@ class Removal:
     text: str
     reason: str
     detail: str = ""
+    dup_of: int | None = None  # for duplicate_paragraph: the position of the copy that stays
+    similarity: float | None = None  # for duplicate_paragraph: the verified similarity
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,11 @@ class Article:
     metadata: dict[str, Any] = field(default_factory=dict)
     captions: tuple[str, ...] = ()
     removals: tuple[Removal, ...] = ()
+    # index in the scraped body of each block in `blocks` (removals refer to these positions)
+    positions: tuple[int, ...] | None = None
+
+    def block_positions(self) -> tuple[int, ...]:
+        return self.positions if self.positions is not None else tuple(range(len(self.blocks)))
 
     def replace(self, **changes: Any) -> Article:
         return dataclasses.replace(self, **changes)

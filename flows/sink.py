@@ -54,6 +54,8 @@ REMOVALS = pa.schema([
     pa.field("reason", pa.string(), nullable=False),
     pa.field("detail", pa.string()),
     pa.field("run_id", pa.string()),
+    pa.field("duplicate_of_position", pa.int32()),
+    pa.field("similarity", pa.float64()),
 ])
 REJECTS = pa.schema([
     pa.field("source_file", pa.string(), nullable=False),
@@ -82,7 +84,8 @@ def article_row(a: Article, run_id: str, *, content_hash: str, url_key: str | No
 
 def removal_rows(article_id: str, removals: Iterable[Removal], run_id: str) -> list[dict[str, Any]]:
     return [{"article_id": article_id, "position": r.position, "line": r.line, "text": r.text,
-             "reason": r.reason, "detail": r.detail, "run_id": run_id} for r in removals]
+             "reason": r.reason, "detail": r.detail, "run_id": run_id, "duplicate_of_position": r.dup_of,
+             "similarity": r.similarity} for r in removals]
 
 
 def reject_row(r: Reject, run_id: str) -> dict[str, Any]:

@@ -24,7 +24,8 @@ def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> 
 def test_help_explains_every_option():
     out = cli("run", "--help")
     assert out.returncode == 0
-    for opt in ("RAW_DIR", "OUT_DIR", "--batch-files", "--batch-mb", "--reprocess", "--no-prefect", "--json", "--quiet"):
+    for opt in ("RAW_DIR", "OUT_DIR", "--batch-files", "--batch-mb", "--reprocess", "--rules", "--no-prefect", "--json",
+                "--quiet"):
         assert opt in out.stdout
     top = cli("--help")
     assert top.returncode == 0 and "run" in top.stdout
@@ -84,3 +85,19 @@ def test_the_main_command_runs_the_prefect_flow_in_ephemeral_mode(tmp_path, raw_
     assert "Traceback" not in proc.stderr and "telemetry" not in proc.stderr.lower()
     assert len(rows(tmp_path / "out", "articles")) == 9
     assert (Path(env["PREFECT_HOME"]) / "prefect.db").exists()
+
+
+def test_bad_rule_file_is_a_clear_error(tmp_path, raw_copy):
+    bad = tmp_path / "rules.toml"
+    bad.write_text("[[rule]]\nname = 'x'\npatterns = ['(unclosed']\n")
+    out = cli("run", "--no-prefect", "--rules", str(bad), str(raw_copy), str(tmp_path / "out"))
+    assert out.returncode == 2
+    assert "invalid pattern" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_user_rules_file_reaches_the_run(tmp_path, raw_copy):
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[[rule]]\nname = 'council_votes'\npatterns = ['.*by 31 votes to 17.*']\n")
+    out = cli("run", "--no-prefect", "-q", "--rules", str(rules), str(raw_copy), str(tmp_path / "out"))
+    assert out.returncode == 0, out.stderr
+    assert any(r["reason"] == "council_votes" for r in rows(tmp_path / "out", "removals"))

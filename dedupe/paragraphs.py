@@ -1,0 +1,278 @@
+"""Collapse near-duplicate paragraphs (and captions) inside one article, keeping the most complete copy.
+
+A scraped article repeats itself: a caption printed twice, a pull quote, a paragraph re-inserted by
+a lazy-load widget, often with a word changed. Each paragraph is shingled into k-word shingles
+(k = 3 by default: a one-word insertion or deletion in a 30-word sentence leaves a Jaccard of about
+0.8, while paragraphs that merely share a topic or a speaker share few 3-word runs). MinHash
+signatures of every paragraph propose candidate pairs; every candidate is then verified on the
+exact shingle sets, so no pair is collapsed on an estimate alone. Comparing every pair is fine at
+article size (tens of paragraphs: a few thousand signature slots compared in one numpy operation);
+corpus-wide clustering uses LSH instead (dedupe/corpus.py).
+
+A pair is a duplicate when (exact values, `CollapseParams`):
+* the two differ by one inserted, deleted or substituted word at most (a short sentence loses too
+  many of its few shingles to one edit for Jaccard to see it), or
+* Jaccard of the shingle sets >= `jaccard` (0.5), or
+* the smaller paragraph (at least `containment_min_words` words) is contained in the larger one
+  >= `containment` (0.9): a teaser of a body paragraph.
+Legitimate repetition is protected:
+* a paragraph under `min_words` words (8) collapses only with an exact (token-equal) copy right
+  next to it, so an interview's repeated "Q:" label, recipe step headers or a poem's refrain stay;
+* a sentence that recurs word for word `refrain_copies` (3) or more times is the article's own
+  structure (the question put to each interviewee, a meal plan's repeated item), not a scraping
+  accident: scrapes repeat a paragraph once or twice, and a repeated headline or teaser (no
+  closing punctuation) still collapses.
+
+What survives of a group of duplicates: one paragraph at the position of the first copy, carrying
+the text of the most complete variant (the most words; the earliest on a tie).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dedupe.minhash import EMPTY, MinHasher, combine, token_hashes, tokenize
+from dedupe.unionfind import UnionFind
+
+
+@dataclass(frozen=True)
+class CollapseParams:
+    """Thresholds of within-article collapse (documented defaults)."""
+
+    shingle_words: int = 3
+    num_perm: int = 64
+    seed: int = 1
+    jaccard: float = 0.5
+    containment: float = 0.9
+    min_words: int = 8
+    containment_min_words: int = 8
+    refrain_copies: int = 3
+    # A pair whose MinHash estimate comes within this margin of a threshold is verified exactly.
+    candidate_margin: float = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class Dropped:
+    """A paragraph that left the text: `index` duplicated `kept` (indexes into the input list;
+    kept = -1 when it repeated a caption)."""
+
+    index: int
+    kept: int
+    similarity: float
+    replaced: bool = False  # True for the first copy whose text gave way to a more complete variant
+
+
+@dataclass
+class Collapsed:
+    """Result of `collapse`: the kept paragraphs in order, what was dropped, and the captions left."""
+
+    kept: list[int]  # input indexes kept, in order
+    texts: list[str]  # the text each kept slot carries (possibly a more complete variant)
+    dropped: list[Dropped] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)
+    token_hashes: list[np.ndarray] = field(default_factory=list)  # per kept slot, for the article signature
+    sources: list[int] = field(default_factory=list)  # per kept slot, the input index whose text it carries
+
+
+@dataclass
+class _Para:
+    tokens: list[str]
+    th: np.ndarray
+    shingles: np.ndarray  # unique shingle hashes
+
+
+def _prepare(texts: Sequence[str], k: int) -> list[_Para]:
+    out = []
+    for t in texts:
+        toks = tokenize(t)
+        th = token_hashes(toks)
+        out.append(_Para(toks, th, np.unique(combine(th, k))))
+    return out
+
+
+def _exact(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(Jaccard, containment of the smaller in the larger) of two unique hash arrays."""
+    if len(a) == 0 or len(b) == 0:
+        return 0.0, 0.0
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    return inter / (len(a) + len(b) - inter), inter / min(len(a), len(b))
+
+
+_SENTENCE_END = re.compile(r"""[.!?。！？]["'”’»)\]]*\s*$""")
+
+
+def refrains(texts: Sequence[str], paras: Sequence[_Para], params: CollapseParams) -> set[int]:
+    """Indexes of sentences that recur word for word `refrain_copies` or more times (protected)."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, p in enumerate(paras):
+        if p.tokens and _SENTENCE_END.search(texts[i]):
+            groups.setdefault(tuple(p.tokens), []).append(i)
+    return {i for g in groups.values() if len(g) >= params.refrain_copies for i in g}
+
+
+def duplicate_groups(paras: Sequence[_Para], params: CollapseParams, hasher: MinHasher,
+                     protected: set[int] | None = None) -> tuple[UnionFind[int], dict[tuple[int, int], float]]:
+    """Union-find over paragraph indexes joining verified duplicates, and the similarity of each joined pair."""
+    n = len(paras)
+    uf: UnionFind[int] = UnionFind(range(n))
+    sims: dict[tuple[int, int], float] = {}
+    protected = protected or set()
+    if n < 2:
+        return uf, sims
+    offsets = np.cumsum([0] + [len(p.shingles) for p in paras])
+    sigs = hasher.signatures(np.concatenate([p.shingles for p in paras]), offsets.tolist())
+    est = (sigs[:, None, :] == sigs[None, :, :]).mean(axis=2)
+    sizes = np.array([len(p.shingles) for p in paras], dtype=np.float64)
+    empty = (sigs == EMPTY).all(axis=1)
+    for i in range(n):
+        if empty[i] or i in protected:
+            continue
+        short_i = len(paras[i].tokens) < params.min_words
+        for j in range(i + 1, n):
+            if empty[j] or j in protected:
+                continue
+            short_j = len(paras[j].tokens) < params.min_words
+            if short_i or short_j:
+                continue  # short lines: only exact neighbours collapse (_collapse_adjacent_short)
+            if abs(len(paras[i].tokens) - len(paras[j].tokens)) <= 1 and within_one_word(paras[i].tokens, paras[j].tokens):
+                uf.union(i, j)  # one word more, less or changed: short sentences lose too many shingles
+                sims[(i, j)] = round(_exact(paras[i].shingles, paras[j].shingles)[0], 4)
+                continue
+            e = est[i, j]
+            small = min(sizes[i], sizes[j])
+            c_est = e * (sizes[i] + sizes[j]) / ((1.0 + e) * small) if small else 0.0
+            if e < params.jaccard - params.candidate_margin and c_est < params.containment - params.candidate_margin:
+                continue
+            jac, cont = _exact(paras[i].shingles, paras[j].shingles)
+            smaller_words = min(len(paras[i].tokens), len(paras[j].tokens))
+            if jac >= params.jaccard or (cont >= params.containment and smaller_words >= params.containment_min_words):
+                uf.union(i, j)
+                sims[(i, j)] = round(max(jac, cont if smaller_words >= params.containment_min_words else 0.0), 4)
+    return uf, sims
+
+
+def collapse(paragraphs: Sequence[str], captions: Sequence[str] = (),
+             params: CollapseParams = CollapseParams(), hasher: MinHasher | None = None) -> Collapsed:
+    """Collapse near-duplicate paragraphs (and, separately, near-duplicate captions) of one article.
+
+    Returns the kept paragraph indexes in order with the text each carries, every dropped copy
+    with the index it duplicates and the verified similarity, and the de-duplicated captions.
+    A caption that repeats a body paragraph stays a caption (once); the body paragraph stays in
+    the text.
+    """
+    hasher = hasher or MinHasher(params.num_perm, params.seed)
+    paras = _prepare(paragraphs, params.shingle_words)
+    uf, sims = duplicate_groups(paras, params, hasher, refrains(paragraphs, paras, params))
+    result = Collapsed([], [])
+    for group in sorted((sorted(g) for g in uf.groups()), key=lambda g: g[0]):  # in order of first copies
+        first = group[0]
+        best = max(group, key=lambda i: (len(paras[i].tokens), -i))
+        result.kept.append(first)
+        result.texts.append(paragraphs[best])
+        result.token_hashes.append(paras[best].th)
+        result.sources.append(best)
+        for i in group[1:]:
+            result.dropped.append(Dropped(i, first, _pair_sim(sims, paras, first, i)))
+        if best != first:
+            result.dropped.append(Dropped(first, best, _pair_sim(sims, paras, first, best), replaced=True))
+    _collapse_adjacent_short(result, paras, params)
+    result.captions = _collapse_captions(captions, params, hasher)
+    _drop_short_caption_repeats(result, paras, params)
+    result.dropped.sort(key=lambda d: (d.index, d.replaced))
+    return result
+
+
+def _collapse_adjacent_short(result: Collapsed, paras: Sequence[_Para], params: CollapseParams) -> None:
+    """A short line (under min_words) repeated word for word right after itself in the kept text goes.
+
+    Judged on the text as it stands after the long duplicates left, so the result is stable:
+    collapsing again changes nothing.
+    """
+    keep: list[int] = []
+    for slot, (idx, src) in enumerate(zip(result.kept, result.sources, strict=True)):
+        toks = paras[src].tokens
+        if keep and toks and len(toks) < params.min_words and toks == paras[result.sources[keep[-1]]].tokens:
+            result.dropped.append(Dropped(idx, result.kept[keep[-1]], 1.0))
+            continue
+        keep.append(slot)
+    _keep_slots(result, keep)
+
+
+def _keep_slots(result: Collapsed, slots: list[int]) -> None:
+    result.kept = [result.kept[s] for s in slots]
+    result.texts = [result.texts[s] for s in slots]
+    result.token_hashes = [result.token_hashes[s] for s in slots]
+    result.sources = [result.sources[s] for s in slots]
+
+
+def _drop_short_caption_repeats(result: Collapsed, paras: Sequence[_Para], params: CollapseParams) -> None:
+    """A short body line (under min_words) that repeats a caption, credit or dateline leaves the text:
+    the caption is its home. A full paragraph that repeats a caption stays in the text (and the
+    caption stays a caption)."""
+    if not result.captions:
+        return
+    cap_tokens = [tokenize(c) for c in result.captions]
+    keep: list[int] = []
+    for slot, (idx, src) in enumerate(zip(result.kept, result.sources, strict=True)):
+        toks = paras[src].tokens
+        if 0 < len(toks) < params.min_words and any(
+                t == toks or (min(len(t), len(toks)) >= 3 and within_one_word(t, toks)) for t in cap_tokens):
+            result.dropped.append(Dropped(idx, -1, 1.0))
+            continue
+        keep.append(slot)
+    _keep_slots(result, keep)
+
+
+def within_one_word(a: Sequence[str], b: Sequence[str]) -> bool:
+    """True when two token lists differ by at most one inserted, deleted or substituted word."""
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    if la > lb:
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return list(a[i:]) == list(b[i + 1:])
+
+
+def _pair_sim(sims: dict[tuple[int, int], float], paras: Sequence[_Para], a: int, b: int) -> float:
+    key = (min(a, b), max(a, b))
+    if key in sims:
+        return sims[key]
+    jac, cont = _exact(paras[a].shingles, paras[b].shingles)  # joined through a third paragraph
+    return round(max(jac, cont), 4)
+
+
+def _collapse_captions(captions: Sequence[str], params: CollapseParams, hasher: MinHasher) -> list[str]:
+    """Captions once each: exact repeats anywhere, one-word variants, near-duplicates of long ones;
+    the fullest variant kept, at the place of the first copy."""
+    if len(captions) < 2:
+        return list(captions)
+    paras = _prepare(captions, params.shingle_words)
+    # a repeated credit or caption is never structure: exact repeats collapse wherever they are
+    uf, _ = duplicate_groups(paras, params, hasher)
+    first_of: dict[tuple[str, ...], int] = {}
+    for i, p in enumerate(paras):
+        key = tuple(p.tokens) if p.tokens else (captions[i].strip(),)
+        if key in first_of:
+            uf.union(first_of[key], i)
+        else:
+            first_of[key] = i
+    # short captions and credits re-printed with one word more or less ("January 18, 2008 - 5:44PM")
+    for i in range(len(paras)):
+        for j in range(i + 1, len(paras)):
+            if min(len(paras[i].tokens), len(paras[j].tokens)) >= 3 and within_one_word(paras[i].tokens, paras[j].tokens):
+                uf.union(i, j)
+    out: list[tuple[int, str]] = []
+    for group in uf.groups():
+        g = sorted(group)
+        best = max(g, key=lambda i: (len(paras[i].tokens), -i))
+        out.append((g[0], captions[best]))
+    return [text for _, text in sorted(out)]

@@ -1,0 +1,69 @@
+"""Hypothesis properties of the cleaners: never raise, idempotent, never add text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cleaners import clean_article
+from cleaners.captions import byline_author, dateline_date, is_credit
+from cleaners.normalize import normalize_block, normalize_line
+from cleaners.patterns import builtin_catalogue, matcher_for
+
+BODY = ("The council voted on Tuesday to extend the ferry service to the northern suburbs, a decision "
+        "that will add three stops and thousands of daily passengers by next summer.")
+examples = [r.example for r in builtin_catalogue().rules]
+line = st.one_of(st.text(max_size=120), st.sampled_from(examples + [BODY, "Reuters", "By JOHN SMITH", "Who is sanctioned?"]))
+blocks = st.lists(st.one_of(line, st.lists(line, min_size=1, max_size=3).map("\n".join)), max_size=12)
+_INVISIBLE = re.compile(r"[\s\u200b-\u200d\u2060\u00ad\ufeff]")
+
+
+def _visible(s: str) -> str:
+    return _INVISIBLE.sub("", unicodedata.normalize("NFC", s))
+
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(blocks, st.text(max_size=40))
+def test_clean_never_raises_and_never_adds_text(bs, title):
+    res = clean_article(bs, title=title)
+    source_lines = {normalize_line(x) for b in bs for x in b.split("\n")}
+    for b in res.blocks:
+        for ln in b.split("\n"):
+            assert ln in source_lines
+    for c in res.captions:
+        assert c in source_lines
+    assert len(res.blocks) == len(res.positions)
+    assert all(0 <= p < len(bs) for p in res.positions)
+
+
+@SETTINGS
+@given(blocks, st.text(max_size=40))
+def test_clean_is_idempotent(bs, title):
+    once = clean_article(bs, title=title)
+    twice = clean_article(once.blocks, title=title)
+    assert twice.blocks == once.blocks
+
+
+@SETTINGS
+@given(st.text(max_size=300))
+def test_line_rules_never_raise(text):
+    matcher_for(None).match(text)
+    matcher_for("example.com").match(text)
+    is_credit(text)
+    byline_author(text)
+    dateline_date(text)
+
+
+@SETTINGS
+@given(st.text(max_size=300))
+def test_normalisation_is_idempotent_and_never_adds_words(text):
+    once = normalize_block(text)
+    assert normalize_block(once) == once
+    # only spacing changes: with every space and invisible character taken out, the text is the same
+    assert _visible(once) == _visible(text)

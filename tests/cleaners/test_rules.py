@@ -1,0 +1,153 @@
+"""Cleaner rules, table-driven: real-looking debris goes with its rule's name, near-miss body lines stay."""
+
+from __future__ import annotations
+
+import pytest
+
+from cleaners import clean_article
+from cleaners.patterns import builtin_catalogue
+
+# Two real-looking body paragraphs to give every probe line a body around it.
+P1 = ("The city council voted on Tuesday to extend the harbour ferry service to the northern suburbs, "
+      "a decision that will add three new stops and about 4,000 daily passengers by next summer.")
+P2 = ("Officials said the extension would cost about 12 million pounds, paid for mostly by a regional "
+      "transport grant, and that construction of the new piers would start in the spring.")
+P3 = ("Residents of the northern suburbs have campaigned for a ferry link for more than a decade, "
+      "arguing that the only bus route into the city centre is slow and often overcrowded.")
+
+
+def removed_reason(line: str, where: str = "middle") -> str | None:
+    """Clean an article with `line` placed in the middle (or at the end) of a body; its removal reason."""
+    blocks = [P1, line, P2, P3] if where == "middle" else [P1, P2, P3, line]
+    res = clean_article(blocks, title="Ferry service to be extended")
+    idx = blocks.index(line)
+    hits = [r.reason for r in res.removed if r.position == idx]
+    return hits[0] if hits else None
+
+
+DEBRIS = [
+    ("lazy_load", "Loading..."), ("lazy_load", "Loading comments…"), ("lazy_load", "Please wait..."),
+    ("widget_label", "Route 6"), ("widget_label", "Play Video"), ("widget_label", "1 of 12"),
+    ("read_more", "READ MORE: Secret documents reveal how detention camps work"),
+    ("read_more", "READ MORE:\u00a0US has no evidence China releasing prisoners - ambassador"),
+    ("read_more", "Read more: Council tax to rise by 5%"), ("read_more", "See also: How the budget vote unfolded"),
+    ("read_more", "Also on Portside: Ten walks along the coast"), ("read_more", "Click here to view the gallery"),
+    ("read_more", "Watch: Ferry arrives at the new pier"), ("read_more", "More: Harbour bridge closures"),
+    ("related_header", "Related Articles"), ("related_header", "You may also like"), ("related_header", "Recommended"),
+    ("share_bar", "Share this article"), ("share_bar", "email this page | digg | reddit"),
+    ("share_bar", "Follow us on Twitter and Facebook"), ("share_bar", "Print this article"),
+    ("newsletter_plug", "Sign up to our daily newsletter for the latest news, delivered to your inbox."),
+    ("newsletter_plug", "Subscribe now for unlimited access"),
+    ("advertising", "Advertisement"), ("advertising", "Story continues below advertisement"),
+    ("advertising", "Sponsored Content"),
+    ("cookie_notice", "We use cookies to improve your experience. By continuing you agree to our cookie policy."),
+    ("copyright", "© 2024 Portside Gazette. All rights reserved."),
+    ("copyright", "Copyright 2008 The Associated Press. This material may not be published or broadcast."),
+    ("reporter_credit", "(Reporting by Sam Lindqvist; Editing by Ruth Adeyemi)"),
+    ("reporter_credit", "Contact the reporter at sam.lindqvist@example.com"),
+    ("link_list", "Home | News | Sport | Weather | Business"),
+    ("no_letters", "| | |"),
+]
+
+
+@pytest.mark.parametrize("reason,line", DEBRIS)
+def test_debris_line_is_removed_by_its_rule(reason, line):
+    assert removed_reason(line) == reason
+
+
+@pytest.mark.parametrize("reason,line", [
+    ("comment_section", "Leave a Reply"), ("comment_section", "0 comments"), ("comment_section", "Comments are closed."),
+    ("comment_section", "Join the discussion"), ("comment_section", "Comments"),
+    ("navigation", "Home > News > World"), ("navigation", "Skip to main content"),
+])
+def test_edge_and_section_rules_at_the_end(reason, line):
+    assert removed_reason(line, where="end") == reason
+
+
+NEAR_MISSES = [
+    "Who is sanctioned?",  # a section heading
+    "Repression of minorities",
+    "\"We will not back down,\" she said.",  # a one-line quote
+    "Loading the ferries took longer than usual on Tuesday because of the wind.",
+    "Readers wrote in to say the new timetable was confusing.",
+    "The route 6 bus will be withdrawn when the ferry opens, the operator said.",
+    "Share prices of the operator rose 3 per cent after the announcement.",
+    "Follow-up inspections will take place every six months, the council said.",
+    "Comments from residents were overwhelmingly positive, according to the survey.",
+    "WASHINGTON (Reuters) - The US said on Friday it would review the agreement.",
+    "More than 200 people attended the public meeting in the town hall.",
+    "Advertisement revenue at the local paper fell by a third last year.",
+    "Click, the ferry company's mascot, will greet passengers at the new piers.",
+]
+
+
+@pytest.mark.parametrize("line", NEAR_MISSES)
+def test_near_miss_body_lines_survive(line):
+    assert removed_reason(line) is None
+
+
+def test_every_catalogue_example_is_removed_by_its_own_rule():
+    for rule in builtin_catalogue().rules:
+        assert rule.example, f"rule {rule.name} has no example"
+        where = "end" if rule.where == "edge" or rule.cut == "rest" else "middle"
+        assert removed_reason(rule.example, where) == rule.name, rule.name
+
+
+def test_debris_at_the_edges_goes_and_headings_inside_stay():
+    blocks = ["Home", "News", "World", P1, "Who is sanctioned?", P2, "Repression of minorities", P3,
+              "Most popular", "Storm closes three ports", "Council tax to rise"]
+    res = clean_article(blocks, title="Ferry")
+    assert res.blocks == [P1, "Who is sanctioned?", P2, "Repression of minorities", P3]
+    reasons = {r.position: r.reason for r in res.removed}
+    assert reasons[0] == reasons[1] == reasons[2] == "navigation" or {reasons[0], reasons[1], reasons[2]} <= {
+        "navigation", "page_header"}
+    assert all(reasons[i] in {"related_header", "page_footer"} for i in (8, 9, 10))
+
+
+def test_comment_section_cuts_everything_after_the_marker():
+    comment = "I think this is a terrible waste of money and the council should be ashamed of itself today."
+    res = clean_article([P1, P2, P3, "Leave a Reply", comment, comment.replace("terrible", "great")], title="x")
+    assert res.blocks == [P1, P2, P3]
+    assert {r.reason for r in res.removed} == {"comment_section"}
+
+
+def test_caption_with_credit_leaves_the_body_for_captions():
+    cap = "The morning ferry leaves Quay Street terminal on Tuesday as commuters queue on the pier."
+    res = clean_article([P1, f"{cap}\nReuters", P2, P3], title="x")
+    assert res.blocks == [P1, P2, P3]
+    assert res.captions == [cap, "Reuters"]
+    assert [(r.position, r.line, r.reason) for r in res.removed] == [(1, 0, "caption"), (1, 1, "photo_credit")]
+
+
+@pytest.mark.parametrize("credit", ["AP Photo/Evan Vucci", "Photo: Getty Images", "AFP", "Image copyright Reuters",
+                                    "Image caption The ferry at dawn"])
+def test_photo_credits(credit):
+    res = clean_article([P1, credit, P2, P3], title="x")
+    assert credit in res.captions
+    assert credit not in res.blocks
+
+
+def test_byline_fills_author_and_dateline_fills_date():
+    res = clean_article(["By BARBARA VANCHERI", "Published: 10 January 2008", P1, P2, P3], title="x")
+    assert res.author == "Barbara Vancheri"
+    assert res.dateline == "10 January 2008"
+    assert res.blocks == [P1, P2, P3]
+    res = clean_article(["By Jane Doe, Associated Press", P1, P2], title="x")
+    assert res.author == "Jane Doe, Associated Press"
+
+
+def test_wire_dateline_inside_the_lede_stays():
+    lede = "WASHINGTON (Reuters) - The United States imposed sanctions on Thursday on four officials over rights abuses."
+    res = clean_article([lede, P1, P2], title="x")
+    assert res.blocks[0] == lede
+
+
+def test_title_repeated_at_the_top_goes():
+    res = clean_article(["Ferry fares to rise", P1, P2], title="Ferry fares to rise")
+    assert res.blocks == [P1, P2]
+    assert res.removed[0].reason == "title_repeat"
+
+
+def test_odd_whitespace_never_defeats_a_rule():
+    for line in ["Loading\u2026", "\u00a0Advertisement\u00a0", "READ\u2009MORE:\u00a0Ferry news", "Share\u200b this"]:
+        assert removed_reason(line) is not None, repr(line)

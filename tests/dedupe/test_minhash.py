@@ -1,0 +1,67 @@
+"""MinHash signatures: identical to datasketch's over the same shingles, hash function and seed."""
+
+from __future__ import annotations
+
+import datasketch
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedupe.minhash import (
+    MinHasher,
+    combine,
+    jaccard_estimate,
+    shingle_hash,
+    shingle_hashes,
+    token_hashes,
+    tokenize,
+)
+from tests.conftest import SEED
+
+SEED_TEXT = SEED.read_text(encoding="utf-8")
+
+
+def shingle_bytes(tokens, k):
+    if len(tokens) <= k:
+        return [" ".join(tokens).encode()] if tokens else []
+    return [" ".join(tokens[i:i + k]).encode() for i in range(len(tokens) - k + 1)]
+
+
+@pytest.mark.parametrize("k,num_perm,seed", [(3, 128, 1), (5, 64, 7), (1, 16, 42), (3, 256, 2026)])
+def test_signature_equals_datasketch(k, num_perm, seed):
+    tokens = tokenize(SEED_TEXT)
+    ref = datasketch.MinHash(num_perm=num_perm, seed=seed, hashfunc=shingle_hash)
+    ref.update_batch(shingle_bytes(tokens, k))
+    ours = MinHasher(num_perm, seed).signature(shingle_hashes(tokens, k))
+    assert ref.scheme == "affine32"
+    assert np.array_equal(ref.hashvalues, ours)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.text(alphabet="abcdefghij", min_size=1, max_size=6), min_size=1, max_size=40), st.integers(1, 5))
+def test_shingle_hash_matches_the_vectorised_shingles(tokens, k):
+    vec = combine(token_hashes(tokens), k).tolist()
+    one_by_one = [shingle_hash(b) for b in shingle_bytes(tokens, k)]
+    assert vec == one_by_one
+
+
+def test_segment_signatures_equal_separate_signatures():
+    hasher = MinHasher(64, 1)
+    paras = [p for p in SEED_TEXT.split("\n\n") if p.strip()]
+    hashes = [shingle_hashes(tokenize(p), 3) for p in paras] + [np.empty(0, dtype=np.uint32)]
+    offsets = np.cumsum([0] + [len(h) for h in hashes]).tolist()
+    together = hasher.signatures(np.concatenate(hashes), offsets)
+    for i, h in enumerate(hashes):
+        assert np.array_equal(together[i], hasher.signature(h))
+    # the article's signature is the slot-wise minimum of its paragraphs' signatures
+    assert np.array_equal(together.min(axis=0), hasher.signature(np.concatenate(hashes)))
+
+
+def test_estimate_tracks_jaccard():
+    hasher = MinHasher(256, 1)
+    a = np.arange(1000, dtype=np.uint32) * 7919
+    b = np.concatenate([a[:500], np.arange(500, dtype=np.uint32) * 104729 + 3])
+    true = 500 / 1500
+    assert abs(jaccard_estimate(hasher.signature(a), hasher.signature(b)) - true) < 0.08
+    assert jaccard_estimate(hasher.signature(a), hasher.signature(a)) == 1.0

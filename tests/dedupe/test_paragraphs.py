@@ -1,0 +1,114 @@
+"""Within-article collapse of duplicated paragraphs and captions."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedupe.paragraphs import collapse, within_one_word
+
+S30 = ("China's officially atheist Communist government at first denied the existence of the internment camps "
+       "in Xinjiang, but now says they are vocational training facilities aimed at countering radicalism.")
+S30_PLUS = S30.replace("countering radicalism", "countering Muslim radicalism")
+S30_MINUS = S30.replace("at first ", "first ")
+LEDE = ("China responded with threats of retaliation after the US announced visa refusals and withholding of "
+        "assets for three Chinese officials, including Communist Party Xinjiang chief Chen Quanguo.")
+FOURTH = ("The Trump administration's sanctions, which include the Xinjiang region's Communist Party Secretary "
+          "Chen Quanguo, were announced on Thursday amid already-high tensions between Washington and Beijing.")
+QUOTE1 = ('"We will not allow anyone to interfere in Xinjiang affairs," foreign ministry spokesman Zhao Lijian '
+          'told reporters on Friday in Beijing.')
+QUOTE2 = ('"The so-called sanctions are a farce and we will respond firmly," foreign ministry spokesman Zhao '
+          'Lijian told reporters on Friday in Beijing.')
+OTHER = "The UN estimates that more than a million Muslims have been detained in camps in the Xinjiang region."
+TEASER = "officially atheist Communist government at first denied the existence of the internment camps in Xinjiang"
+
+
+def kept_texts(paras, captions=()):
+    res = collapse(paras, captions)
+    return res.texts, res
+
+
+@pytest.mark.parametrize("name,paras,expected", [
+    ("exact repeat", [LEDE, S30, OTHER, S30], [LEDE, S30, OTHER]),
+    ("one-word insertion keeps the fuller copy at the first place", [S30, LEDE, S30_PLUS], [S30_PLUS, LEDE]),
+    ("one-word deletion", [S30_MINUS, OTHER, S30], [S30, OTHER]),
+    ("teaser contained in a paragraph", [TEASER, LEDE, S30], [S30, LEDE]),
+    ("related but different paragraphs stay", [LEDE, FOURTH, OTHER], [LEDE, FOURTH, OTHER]),
+    ("two quotes from the same speaker stay", [QUOTE1, QUOTE2], [QUOTE1, QUOTE2]),
+    ("short repeated speaker label stays", ["Q:", "What happened?", "Q:", "And then?"], ["Q:", "What happened?", "Q:", "And then?"]),
+    ("recipe step headers stay", ["Step 1", LEDE, "Step 2", OTHER, "Step 1"], ["Step 1", LEDE, "Step 2", OTHER, "Step 1"]),
+    ("refrain of a quoted poem stays", ["We shall overcome,", "We'll walk hand in hand,", "We shall overcome,"],
+     ["We shall overcome,", "We'll walk hand in hand,", "We shall overcome,"]),
+    ("adjacent exact short repeat collapses", [LEDE, "Loading video", "Loading video", OTHER], [LEDE, "Loading video", OTHER]),
+    ("a sentence recurring three times is structure", [QUOTE1, OTHER, QUOTE1, LEDE, QUOTE1], [QUOTE1, OTHER, QUOTE1, LEDE, QUOTE1]),
+])
+def test_collapse_table(name, paras, expected):
+    texts, _ = kept_texts(paras)
+    assert texts == expected, name
+
+
+def test_dropped_copies_say_what_they_duplicate_and_how_similar():
+    res = collapse([S30, LEDE, S30_PLUS])
+    assert res.kept == [0, 1]
+    by_index = {(d.index, d.replaced): d for d in res.dropped}
+    later = by_index[(2, False)]
+    assert later.kept == 0 and 0.7 <= later.similarity <= 1.0
+    first = by_index[(0, True)]  # the first copy's text gave way to the fuller variant
+    assert first.kept == 2
+
+
+def test_caption_and_body_copy_the_body_stays_and_the_caption_once():
+    res = collapse([LEDE, S30_PLUS, OTHER], captions=[S30, "Reuters", S30, "Reuters"])
+    assert res.texts == [LEDE, S30_PLUS, OTHER]
+    assert res.captions == [S30, "Reuters"]
+
+
+def test_short_body_line_that_repeats_a_caption_leaves_the_text():
+    res = collapse([LEDE, "Updated: January 14, 2008, 7:52", OTHER], captions=["Updated: January 14, 2008, 7:52 am"])
+    assert res.texts == [LEDE, OTHER]
+
+
+def test_captions_one_word_variants_collapse():
+    res = collapse([LEDE], captions=["January 18, 2008 - 5:44PM", "January 18, 2008 - would 5:44PM"])
+    assert res.captions == ["January 18, 2008 - would 5:44PM"]
+
+
+def test_no_pair_collapses_on_an_estimate_alone():
+    # Paragraphs built to share many words but few 3-word runs: the estimate may be noisy, the exact check decides.
+    words = [f"w{i}" for i in range(40)]
+    a = " ".join(words)
+    b = " ".join(words[::2] + words[1::2])
+    assert collapse([a, b]).texts == [a, b]
+
+
+@pytest.mark.parametrize("a,b,same", [("a b c", "a b c", True), ("a b c", "a x c", True), ("a b c", "a c", True),
+                                      ("a b c", "a b c d", True), ("a b c", "x y c", False), ("a b", "a b c d", False)])
+def test_within_one_word(a, b, same):
+    assert within_one_word(a.split(), b.split()) is same
+
+
+paragraph = st.sampled_from([S30, S30_PLUS, S30_MINUS, LEDE, FOURTH, QUOTE1, QUOTE2, OTHER, TEASER, "Q:", "Step 1"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(paragraph, max_size=10), st.lists(st.sampled_from([S30, "Reuters", "AP Photo"]), max_size=4))
+def test_collapse_is_idempotent_and_never_loses_a_unique_paragraph(paras, caps):
+    once = collapse(paras, caps)
+    twice = collapse(once.texts, once.captions)
+    assert twice.texts == once.texts
+    assert twice.captions == once.captions
+    for i, p in enumerate(paras):
+        has_twin = any(j != i and collapse([p, q]).texts != [p, q] for j, q in enumerate(paras))
+        if not has_twin:
+            assert p in once.texts
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(paragraph, min_size=1, max_size=8), st.randoms())
+def test_the_set_of_kept_texts_does_not_depend_on_order(paras, rnd):
+    shuffled = paras[:]
+    random.Random(rnd.random()).shuffle(shuffled)
+    assert sorted(set(collapse(paras).texts)) == sorted(set(collapse(shuffled).texts))
