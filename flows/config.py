@@ -10,6 +10,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from dedupe.corpus import CorpusParams
+
 MB = 1024 * 1024
 
 
@@ -42,6 +44,25 @@ class RunConfig:
     recurring_site_min: int = 3
     recurring_global_min: int = 4
     recurring_max_body_share: float = 0.5
+
+    # Near-duplicate articles (dedupe/corpus.py documents each and how the defaults were tuned).
+    # num_perm, seed and shingle_words shape the signatures kept in state/: changing them needs a
+    # fresh OUT_DIR (a run refuses to mix signatures of two settings).
+    dedup_num_perm: int = 128
+    dedup_seed: int = 1
+    shingle_words: int = 3
+    dedup_bands: int = 32
+    dedup_rows: int = 4
+    dedup_jaccard: float = 0.5
+    dedup_containment: float = 0.7
+    dedup_window_days: float = 0.0  # match only articles published within N days of each other (0 = off)
+    near_duplicates: bool = True  # False: only exact duplicates (same text, same URL)
+
+    def corpus_params(self) -> CorpusParams:
+        return CorpusParams(num_perm=self.dedup_num_perm, seed=self.dedup_seed, shingle_words=self.shingle_words,
+                            bands=self.dedup_bands, rows=self.dedup_rows, jaccard=self.dedup_jaccard,
+                            containment=self.dedup_containment, window_days=self.dedup_window_days,
+                            near_duplicates=self.near_duplicates)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

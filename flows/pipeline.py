@@ -19,13 +19,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import cleaners
 from cleaners import patterns, recurring
-from dedupe.exact import Candidate, content_hash, exact_clusters, url_key
+from dedupe.corpus import Corpus, CorpusParams, Sketcher
+from dedupe.corpus import cluster as corpus_cluster
+from dedupe.exact import Candidate, content_hash, url_key
 from dedupe.paragraphs import CollapseParams, collapse
 from flows.config import RunConfig
 from flows.ingest import InputFile, discover, domain_of, file_digest, parse_date, read_file
@@ -35,6 +38,7 @@ from flows.sink import (
     DUPLICATES,
     REJECTS,
     REMOVALS,
+    STAGED_ARTICLES,
     AtomicParquetWriter,
     article_row,
     read_pickle,
@@ -50,11 +54,16 @@ from flows.state import (
     LEDGER,
     STATE_DIRS,
     RunLock,
+    StateCorrupt,
+    check_sketch_params,
     read_index,
     read_ledger,
     read_line_counts,
+    rebuild_index,
     recover,
     remove_tree,
+    table_files,
+    write_sketch_params,
 )
 
 Progress = Callable[[str, int, int], None]
@@ -115,7 +124,7 @@ class RunContext:
 
 def new_run_id() -> str:
     """Sortable and unique: UTC time plus random bits."""
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
 
 
 def versions() -> dict[str, str]:
@@ -174,7 +183,8 @@ def start_run(raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     raw, out = check_dirs(raw_dir, out_dir)
     try:
         patterns.catalogue_with(tuple(config.rules_files))
-    except patterns.CatalogueError as exc:
+        config.corpus_params().check()
+    except (patterns.CatalogueError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     run_id = new_run_id()
     lock = RunLock(out, run_id)
@@ -355,11 +365,14 @@ def clean_one(a: Article, config: RunConfig | None = None, recurring_keys: froze
     return a.replace(**changes)
 
 
-def collapse_one(a: Article, params: CollapseParams | None = None) -> Article:
-    """Collapse near-duplicate paragraphs and captions of one cleaned article (dedupe/paragraphs.py)."""
+def collapse_one(a: Article, params: CollapseParams | None = None) -> tuple[Article, list[np.ndarray]]:
+    """Collapse near-duplicate paragraphs and captions of one cleaned article (dedupe/paragraphs.py).
+
+    Returns the article and the token hashes of its kept paragraphs (for its corpus sketch).
+    """
     res = collapse(a.blocks, a.captions, params or DEFAULT_COLLAPSE)
     if not res.dropped and len(res.captions) == len(a.captions):
-        return a
+        return a, res.token_hashes
     pos = a.block_positions()
     removals = []
     for d in res.dropped:
@@ -373,8 +386,9 @@ def collapse_one(a: Article, params: CollapseParams | None = None) -> Article:
             detail = f"near-duplicate of the paragraph kept at position {pos[d.kept]} (similarity {d.similarity:.2f})"
         removals.append(Removal(pos[d.index], None, a.blocks[d.index], "duplicate_paragraph", detail,
                                 dup_of=pos[d.kept], similarity=d.similarity))
-    return a.replace(blocks=tuple(res.texts), positions=tuple(pos[i] for i in res.kept), captions=tuple(res.captions),
-                     removals=tuple(sorted(a.removals + tuple(removals), key=lambda r: (r.position, r.line or -1))))
+    art = a.replace(blocks=tuple(res.texts), positions=tuple(pos[i] for i in res.kept), captions=tuple(res.captions),
+                    removals=tuple(sorted(a.removals + tuple(removals), key=lambda r: (r.position, r.line or -1))))
+    return art, res.token_hashes
 
 
 def clean_batch(spec: BatchSpec, ingested: IngestResult, recurring_path: str | None = None) -> BatchResult:
@@ -382,6 +396,7 @@ def clean_batch(spec: BatchSpec, ingested: IngestResult, recurring_path: str | N
     t: defaultdict[str, float] = defaultdict(float)
     stem = _stem(spec.staging_dir, spec.index)
     res = BatchResult(spec.index, f"{stem}-articles.parquet", f"{stem}-removals.parquet", ingested.rejects_path)
+    sketcher = Sketcher(spec.config.corpus_params())
     keys: frozenset[int] = frozenset()
     if recurring_path:
         keys = frozenset(pq.read_table(recurring_path).column("key").to_pylist())
@@ -396,7 +411,7 @@ def clean_batch(spec: BatchSpec, ingested: IngestResult, recurring_path: str | N
         art = clean_one(item, spec.config, keys)
         t["clean"] += time.perf_counter() - t0
         t0 = time.perf_counter()
-        art = collapse_one(art)
+        art, token_hashes = collapse_one(art)
         t["collapse"] += time.perf_counter() - t0
         if not art.blocks:
             rej = Reject(art.source_file, art.source_line, "no_text_after_cleaning",
@@ -407,14 +422,20 @@ def clean_batch(spec: BatchSpec, ingested: IngestResult, recurring_path: str | N
             rem_rows.extend(removal_rows(art.article_id, art.removals, spec.run_id))
             continue
         t0 = time.perf_counter()
+        sk = sketcher.sketch(token_hashes)
+        t["signatures"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
         text = art.text
-        art_rows.append(article_row(art, spec.run_id, content_hash=content_hash(text), url_key=url_key(art.url),
-                                    word_count=len(text.split())))
+        row = article_row(art, spec.run_id, content_hash=content_hash(text), url_key=url_key(art.url),
+                          word_count=len(text.split()))
+        row.update(signature=sk.signature.astype("<u4").tobytes(), n_shingles=sk.n_shingles,
+                   para_keys=sk.para_keys)
+        art_rows.append(row)
         t["dedupe_keys"] += time.perf_counter() - t0
         rem_rows.extend(removal_rows(art.article_id, art.removals, spec.run_id))
         removal_reasons.update(r.reason for r in art.removals)
     t0 = time.perf_counter()
-    write_table_atomic(to_table(art_rows, ARTICLES), Path(res.articles_path))
+    write_table_atomic(to_table(art_rows, STAGED_ARTICLES), Path(res.articles_path))
     write_table_atomic(to_table(rem_rows, REMOVALS), Path(res.removals_path))
     if extra_rejects:
         rej = pa.concat_tables([pq.read_table(ingested.rejects_path), to_table(extra_rejects, REJECTS)])
@@ -437,15 +458,54 @@ def process_batch(spec: BatchSpec) -> BatchResult:
 
 # -------------------------------------------------------------------------------------- finalize
 
-def _candidates(table: pa.Table, earlier: bool) -> list[Candidate]:
-    ts = table.column("published_ts").to_pylist() if "published_ts" in table.column_names else [
-        (None if v is None else v.timestamp()) for v in table.column("published_at").to_pylist()]
-    chars = (table.column("text_chars").to_pylist() if "text_chars" in table.column_names
-             else pc.utf8_length(table.column("text")).to_pylist())
-    clusters = table.column("cluster_id").to_pylist() if earlier else [None] * table.num_rows
-    return [Candidate(a, h, u, p, n or 0, earlier, c) for a, h, u, p, n, c in zip(
-        table.column("article_id").to_pylist(), table.column("content_hash").to_pylist(),
-        table.column("url_key").to_pylist(), ts, chars, clusters, strict=True)]
+def _sketch_arrays(tbl: pa.Table, num_perm: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    n = tbl.num_rows
+    sigs = np.frombuffer(b"".join(tbl.column("signature").to_pylist()), dtype="<u4").reshape(n, num_perm) if n else \
+        np.empty((0, num_perm), dtype=np.uint32)
+    sizes = tbl.column("n_shingles").to_numpy(zero_copy_only=False).astype(np.int64)
+    pk = tbl.column("para_keys").combine_chunks() if n else pa.array([], pa.list_(pa.uint64()))
+    flat = pk.flatten().to_numpy(zero_copy_only=False).astype(np.uint64)
+    offs = pk.offsets.to_numpy()
+    return sigs, sizes, [flat[offs[i]:offs[i + 1]] for i in range(n)]
+
+
+def build_corpus(index: pa.Table, new: pa.Table, params: CorpusParams) -> tuple[Corpus, np.ndarray]:
+    """Earlier articles (state/index) followed by this run's new ones, as one Corpus; and the is_new mask."""
+    o_sig, o_size, o_pk = _sketch_arrays(index, params.num_perm)
+    n_sig, n_size, n_pk = _sketch_arrays(new, params.num_perm)
+    old_c = [Candidate(a, h, u, p, n or 0, True, c) for a, h, u, p, n, c in zip(
+        index.column("article_id").to_pylist(), index.column("content_hash").to_pylist(),
+        index.column("url_key").to_pylist(), index.column("published_ts").to_pylist(),
+        index.column("text_chars").to_pylist(), index.column("cluster_id").to_pylist(), strict=True)]
+    new_c = [Candidate(a, h, u, None if p is None else p.timestamp(), len(t), False, None) for a, h, u, p, t in zip(
+        new.column("article_id").to_pylist(), new.column("content_hash").to_pylist(),
+        new.column("url_key").to_pylist(), new.column("published_at").to_pylist(),
+        new.column("text").to_pylist(), strict=True)]
+    corpus = Corpus(ids=[c.article_id for c in old_c + new_c], signatures=np.concatenate([o_sig, n_sig]),
+                    n_shingles=np.concatenate([o_size, n_size]), para_keys=o_pk + n_pk, candidates=old_c + new_c,
+                    survivor_of=index.column("survivor_id").to_pylist() + [None] * len(new_c))
+    is_new = np.zeros(len(corpus.ids), dtype=bool)
+    is_new[len(old_c):] = True
+    return corpus, is_new
+
+
+def load_or_rebuild_index(ctx: RunContext, params: CorpusParams) -> pa.Table:
+    """state/index, rebuilt from the tables when it is missing or unreadable while tables exist.
+
+    History is never silently forgotten: a rebuild is noted in the manifest.
+    """
+    has_tables = bool(table_files(ctx.out_dir, "articles") or table_files(ctx.out_dir, "duplicates"))
+    try:
+        index = read_index(ctx.out_dir)
+    except StateCorrupt:
+        index = None
+    if index is not None and (index.num_rows or not has_tables):
+        return index
+    if not has_tables:
+        return INDEX.empty_table()
+    index, note = rebuild_index(ctx.out_dir, params, ctx.run_id)
+    ctx.manifest.setdefault("warnings", []).append(note)
+    return index
 
 
 def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Progress | None = None) -> dict[str, Any]:
@@ -457,17 +517,19 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
             t[k] += v
     results = sorted(results, key=lambda r: r.index)
     t0 = time.perf_counter()
-    index = read_index(ctx.out_dir)
+    params = ctx.config.corpus_params()
+    index = load_or_rebuild_index(ctx, params)
+    check_sketch_params(ctx.out_dir, params, index.num_rows)
     seen = set(index.column("article_id").to_pylist())
-    kept_earlier = index.filter(pc.field("kept"))
-    earlier = _candidates(kept_earlier, earlier=True)
-    key_cols = ["article_id", "content_hash", "url_key", "published_at", "text"]
+    key_cols = ["article_id", "content_hash", "url_key", "published_at", "text", "signature", "n_shingles", "para_keys"]
     staged = [pq.read_table(r.articles_path, columns=key_cols) for r in results]
-    new_keys = pa.concat_tables(staged) if staged else ARTICLES.empty_table().select(key_cols)
-    new = [c for c in _candidates(new_keys, earlier=False) if c.article_id not in seen]
-    unchanged = new_keys.num_rows - len(new)
-    cluster_of, matches = exact_clusters(new, earlier)
-    match_of = {m.article_id: m for m in matches}
+    new_tbl = pa.concat_tables(staged) if staged else STAGED_ARTICLES.empty_table().select(key_cols)
+    fresh_mask = pa.array([a not in seen for a in new_tbl.column("article_id").to_pylist()], pa.bool_())
+    unchanged = new_tbl.num_rows - pc.sum(fresh_mask).as_py() if new_tbl.num_rows else 0
+    new_tbl = new_tbl.filter(fresh_mask)
+    corpus, is_new = build_corpus(index, new_tbl, params)
+    decisions, dedupe_stats = corpus_cluster(corpus, is_new, params)
+    decision_of = {d.article_id: d for d in decisions}
     t["dedupe"] += time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -478,32 +540,42 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
         "removals": AtomicParquetWriter(ctx.out_dir / "removals" / f"{rid}.parquet", REMOVALS),
         "rejects": AtomicParquetWriter(ctx.out_dir / "rejects" / f"{rid}.parquet", REJECTS),
     }
-    index_rows: list[dict[str, Any]] = []
+    index_parts: list[pa.Table] = []
+    seen_arr = pa.array(sorted(seen), pa.string())
     try:
         for n, r in enumerate(results, start=1):
             arts = pq.read_table(r.articles_path)
+            if seen:
+                arts = arts.filter(pc.invert(pc.is_in(arts.column("article_id"), seen_arr)))
             ids = arts.column("article_id").to_pylist()
-            fresh = pa.array([a not in seen for a in ids])
-            arts = arts.filter(fresh)
-            ids = arts.column("article_id").to_pylist()
+            dec = [decision_of[a] for a in ids]
             arts = arts.set_column(arts.schema.get_field_index("cluster_id"), "cluster_id",
-                                   pa.array([cluster_of[a] for a in ids], pa.string()))
-            is_dup = pa.array([a in match_of for a in ids])
+                                   pa.array([d.cluster_id for d in dec], pa.string()))
+            is_dup = pa.array([d.duplicate_of is not None for d in dec], pa.bool_())
             writers["articles"].write(arts.filter(pc.invert(is_dup)))
-            dups = arts.filter(is_dup)
-            dup_ids = dups.column("article_id").to_pylist()
-            dups = (dups.append_column("duplicate_of", pa.array([match_of[a].duplicate_of for a in dup_ids], pa.string()))
-                    .append_column("similarity", pa.array([match_of[a].similarity for a in dup_ids], pa.float64()))
-                    .append_column("duplicate_reason", pa.array([match_of[a].reason for a in dup_ids], pa.string())))
-            writers["duplicates"].write(dups)
+            dups = [d for d in dec if d.duplicate_of is not None]
+            writers["duplicates"].write(
+                arts.filter(is_dup)
+                .append_column("duplicate_of", pa.array([d.duplicate_of for d in dups], pa.string()))
+                .append_column("similarity", pa.array([d.similarity for d in dups], pa.float64()))
+                .append_column("duplicate_reason", pa.array([d.reason for d in dups], pa.string()))
+                .append_column("matched_article_id", pa.array([d.matched for d in dups], pa.string())))
             rem = pq.read_table(r.removals_path)
-            writers["removals"].write(rem.filter(pc.invert(pc.is_in(rem.column("article_id"), pa.array(list(seen), pa.string())))) if seen else rem)
+            writers["removals"].write(rem.filter(pc.invert(pc.is_in(rem.column("article_id"), seen_arr))) if seen else rem)
             writers["rejects"].write(pq.read_table(r.rejects_path))
-            for a, h, u, p, txt in zip(ids, arts.column("content_hash").to_pylist(), arts.column("url_key").to_pylist(),
-                                       arts.column("published_at").to_pylist(), arts.column("text").to_pylist(), strict=True):
-                index_rows.append({"article_id": a, "cluster_id": cluster_of[a], "kept": a not in match_of,
-                                   "content_hash": h, "url_key": u, "published_ts": p.timestamp() if p else None,
-                                   "text_chars": len(txt), "run_id": rid})
+            published = arts.column("published_at")
+            index_parts.append(pa.table({
+                "article_id": arts.column("article_id"),
+                "cluster_id": pa.array([d.cluster_id for d in dec], pa.string()),
+                "survivor_id": pa.array([d.duplicate_of or d.article_id for d in dec], pa.string()),
+                "kept": pc.invert(is_dup),
+                "content_hash": arts.column("content_hash"), "url_key": arts.column("url_key"),
+                "published_ts": pc.divide(pc.cast(pc.cast(published, pa.timestamp("us")), pa.int64()), 1e6),
+                "text_chars": pc.cast(pc.utf8_length(arts.column("text")), pa.int64()),
+                "run_id": pa.array([rid] * arts.num_rows, pa.string()),
+                "signature": arts.column("signature"), "n_shingles": arts.column("n_shingles"),
+                "para_keys": arts.column("para_keys"),
+            }, schema=INDEX))
             if progress:
                 progress("write", n, len(results))
         counts_out = {k: w.rows for k, w in writers.items()}
@@ -522,7 +594,9 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
                              f"({counts_out} + {unchanged} unchanged); nothing was committed to state/")
 
     t0 = time.perf_counter()
-    write_table_atomic(pa.Table.from_pylist(index_rows, schema=INDEX), ctx.out_dir / "state" / "index" / f"{rid}.parquet")
+    index_new = pa.concat_tables(index_parts) if index_parts else INDEX.empty_table()
+    write_table_atomic(index_new, ctx.out_dir / "state" / "index" / f"{rid}.parquet")
+    write_sketch_params(ctx.out_dir, params)
     counts_path = ctx.staging_dir / "line-counts.parquet"
     if counts_path.exists():
         write_table_atomic(pq.read_table(counts_path), ctx.out_dir / "state" / "lines" / f"{rid}.parquet")
@@ -535,7 +609,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     for r in results:
         reject_reasons.update(r.reject_reasons)
         removal_reasons.update(r.removal_reasons)
-    dup_reasons = Counter(m.reason for m in matches)
+    dup_reasons = Counter(d.reason for d in decisions if d.duplicate_of is not None)
     m = ctx.manifest
     m.update({
         "status": "finished",
@@ -546,6 +620,9 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
             "records_already_processed": unchanged, "input_bytes": sum(r.input_bytes for r in results),
         },
         "duplicates_by_reason": dict(sorted(dup_reasons.items())),
+        "dedupe": {**dedupe_stats, "index_articles_before": index.num_rows,
+                   "params": {k: getattr(params, k) for k in ("num_perm", "shingle_words", "bands", "rows", "jaccard",
+                                                               "containment", "window_days")}},
         "rejects_by_reason": dict(reject_reasons.most_common()),
         "removals_by_reason": dict(removal_reasons.most_common()),
         "seconds": {k: round(v, 4) for k, v in sorted(t.items())} | {

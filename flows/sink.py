@@ -45,7 +45,15 @@ DUPLICATES = pa.schema(ARTICLE_FIELDS + [
     pa.field("duplicate_of", pa.string(), nullable=False),
     pa.field("similarity", pa.float64()),
     pa.field("duplicate_reason", pa.string()),
+    pa.field("matched_article_id", pa.string()),
 ])
+# What later steps need to cluster an article (dedupe/corpus.py): staged with it, kept in state/index.
+SKETCH_FIELDS = [
+    pa.field("signature", pa.binary()),  # uint32[num_perm], little-endian
+    pa.field("n_shingles", pa.int32()),
+    pa.field("para_keys", pa.list_(pa.uint64())),
+]
+STAGED_ARTICLES = pa.schema(ARTICLE_FIELDS + SKETCH_FIELDS)
 REMOVALS = pa.schema([
     pa.field("article_id", pa.string(), nullable=False),
     pa.field("position", pa.int32(), nullable=False),

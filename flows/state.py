@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flows.sink import TABLES, write_json_atomic
+from flows.sink import SKETCH_FIELDS, TABLES, write_json_atomic
 
 LEDGER = pa.schema([
     pa.field("source_file", pa.string(), nullable=False),
@@ -30,12 +30,14 @@ LEDGER = pa.schema([
 INDEX = pa.schema([
     pa.field("article_id", pa.string(), nullable=False),
     pa.field("cluster_id", pa.string()),
+    pa.field("survivor_id", pa.string()),
     pa.field("kept", pa.bool_()),
     pa.field("content_hash", pa.string()),
     pa.field("url_key", pa.string()),
     pa.field("published_ts", pa.float64()),
     pa.field("text_chars", pa.int64()),
     pa.field("run_id", pa.string()),
+    *SKETCH_FIELDS,
 ])
 
 
@@ -69,9 +71,71 @@ def read_ledger(out_dir: Path) -> dict[str, LedgerEntry]:
     return out
 
 
+class StateCorrupt(RuntimeError):
+    """A state file cannot be read."""
+
+
 def read_index(out_dir: Path) -> pa.Table:
-    """Every article of earlier runs (kept and duplicates) with its dedup keys."""
-    return _read_dir(out_dir / "state" / "index", INDEX)
+    """Every article of earlier runs (kept and duplicates) with its dedup keys.
+
+    Raises StateCorrupt when an index file is unreadable or lacks columns.
+    """
+    try:
+        return _read_dir(out_dir / "state" / "index", INDEX)
+    except (pa.ArrowException, OSError, KeyError, ValueError) as exc:
+        raise StateCorrupt(f"state/index in {out_dir} is unreadable: {exc}") from exc
+
+
+def table_files(out_dir: Path, table: str) -> list[Path]:
+    return sorted(p for p in (out_dir / table).glob("*.parquet") if not p.name.startswith((".", "_")))
+
+
+def rebuild_index(out_dir: Path, params: Any, run_id: str) -> tuple[pa.Table, str]:
+    """Rebuild state/index from the articles/ and duplicates/ tables already written.
+
+    The sketches are recomputed from the clean text (paragraphs are the text's blank-line
+    separated blocks, exactly what the sketches were made of), clusters and survivors come from
+    the rows' cluster_id and duplicate_of. The broken index files are moved aside
+    (state/index-broken-<run_id>/), never deleted. Returns the index and a note for the manifest.
+    """
+    from dedupe.corpus import Sketcher
+    from dedupe.minhash import token_hashes, tokenize
+
+    sketcher = Sketcher(params)
+    cols = ["article_id", "cluster_id", "content_hash", "url_key", "published_at", "text", "run_id"]
+    parts = []
+    for table in ("articles", "duplicates"):
+        for f in table_files(out_dir, table):
+            t = pq.read_table(f)
+            dup = t.column("duplicate_of") if "duplicate_of" in t.column_names else pa.nulls(t.num_rows, pa.string())
+            parts.append((t.select(cols), dup, table == "articles"))
+    rows: dict[str, Any] = {k: [] for k in INDEX.names}
+    for t, dup, kept in parts:
+        for r, d in zip(t.to_pylist(), dup.to_pylist(), strict=True):
+            sk = sketcher.sketch([token_hashes(tokenize(p)) for p in (r["text"] or "").split("\n\n")])
+            published = r["published_at"]
+            values = {"article_id": r["article_id"], "cluster_id": r["cluster_id"], "survivor_id": d or r["article_id"],
+                      "kept": kept, "content_hash": r["content_hash"], "url_key": r["url_key"],
+                      "published_ts": published.timestamp() if published else None,
+                      "text_chars": len(r["text"] or ""), "run_id": r["run_id"],
+                      "signature": sk.signature.astype("<u4").tobytes(), "n_shingles": sk.n_shingles,
+                      "para_keys": sk.para_keys.tolist()}
+            for k, v in values.items():
+                rows[k].append(v)
+    index = pa.table(rows, schema=INDEX)
+    idx_dir = out_dir / "state" / "index"
+    broken = sorted(p for p in idx_dir.glob("*.parquet")) if idx_dir.exists() else []
+    if broken:
+        aside = out_dir / "state" / f"index-broken-{run_id}"
+        aside.mkdir(parents=True, exist_ok=True)
+        for p in broken:
+            os.replace(p, aside / p.name)
+    from flows.sink import write_table_atomic
+
+    write_table_atomic(index, idx_dir / f"{run_id}-rebuilt.parquet")
+    note = (f"state/index was missing or unreadable; rebuilt from {index.num_rows} rows of articles/ and "
+            f"duplicates/" + (f" (the unreadable files were moved to state/index-broken-{run_id}/)" if broken else ""))
+    return index, note
 
 
 def read_line_counts(out_dir: Path) -> pa.Table:
@@ -81,6 +145,30 @@ def read_line_counts(out_dir: Path) -> pa.Table:
         return pa.table({"key": pa.array([], pa.uint64()), "site_scope": pa.array([], pa.bool_()),
                          "n": pa.array([], pa.int64()), "n_body": pa.array([], pa.int64())})
     return pa.concat_tables([pq.read_table(p) for p in files])
+
+
+SKETCH_PARAMS = ("num_perm", "seed", "shingle_words")
+
+
+class StateMismatch(RuntimeError):
+    """state/ was written with other sketch settings than this run's."""
+
+
+def check_sketch_params(out_dir: Path, params: Any, index_rows: int) -> None:
+    """Refuse to compare signatures made with different settings: that would silently find nothing."""
+    path = out_dir / "state" / "sketch.json"
+    if not path.exists() or index_rows == 0:
+        return
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    mine = {k: getattr(params, k) for k in SKETCH_PARAMS}
+    if any(saved.get(k) != v for k, v in mine.items()):
+        raise StateMismatch(
+            f"state/ in {out_dir} holds signatures made with {saved}, this run uses {mine}; "
+            "use the same settings, or a new output folder")
+
+
+def write_sketch_params(out_dir: Path, params: Any) -> None:
+    write_json_atomic({k: getattr(params, k) for k in SKETCH_PARAMS}, out_dir / "state" / "sketch.json")
 
 
 def _pid_alive(pid: int) -> bool:

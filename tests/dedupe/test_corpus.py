@@ -1,0 +1,105 @@
+"""Corpus dedup: every kind of near-copy is found, every kind of hard negative is not; order never matters."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedupe.corpus import Corpus, CorpusParams, Sketcher, cluster
+from dedupe.exact import Candidate, content_hash
+from dedupe.minhash import token_hashes, tokenize
+from tests.dedupe import stories as S
+
+SKETCHER = Sketcher(CorpusParams())
+
+
+def corpus_of(docs: dict[str, list[str]], earlier: dict[str, str] | None = None) -> tuple[Corpus, np.ndarray]:
+    """Build a Corpus; `earlier` maps ids of earlier-run articles to their cluster survivor."""
+    earlier = earlier or {}
+    ids = sorted(docs, key=lambda a: (a not in earlier, a))
+    sketches = [SKETCHER.sketch([token_hashes(tokenize(p)) for p in docs[a]]) for a in ids]
+    cands = [Candidate(a, content_hash("\n\n".join(docs[a])), None, None, sum(map(len, docs[a])), a in earlier,
+                       earlier.get(a)) for a in ids]
+    corpus = Corpus(ids, np.stack([s.signature for s in sketches]), np.array([s.n_shingles for s in sketches]),
+                    [s.para_keys for s in sketches], cands, [earlier.get(a) for a in ids])
+    return corpus, np.array([a not in earlier for a in ids])
+
+
+def clusters(docs, earlier=None):
+    corpus, is_new = corpus_of(docs, earlier)
+    decisions, _ = cluster(corpus, is_new, CorpusParams())
+    return {d.article_id: d for d in decisions}
+
+
+@pytest.mark.parametrize("kind,copy", [
+    ("exact", S.BASE), ("brief", S.BRIEF), ("abridged", S.ABRIDGED), ("updated", S.UPDATED),
+    ("reordered", S.REORDERED), ("rewrapped", S.REWRAPPED),
+])
+def test_near_copies_are_found(kind, copy):
+    d = clusters({"base": S.BASE, "copy": copy})
+    assert d["copy"].cluster_id == d["base"].cluster_id, kind
+    dup = [x for x in d.values() if x.duplicate_of]
+    assert len(dup) == 1 and dup[0].similarity is not None and dup[0].similarity >= 0.5
+
+
+@pytest.mark.parametrize("kind,other", [
+    ("follow-up reusing a background paragraph", S.FOLLOW_UP),
+    ("same site boilerplate", S.OTHER_STORY + S.SITE_BOILERPLATE),
+    ("template of another company's results", S.TEMPLATE_B),
+])
+def test_hard_negatives_stay_apart(kind, other):
+    base = S.TEMPLATE_A if "template" in kind else S.BASE + (S.SITE_BOILERPLATE if "boilerplate" in kind else [])
+    d = clusters({"base": base, "other": other})
+    assert d["base"].cluster_id != d["other"].cluster_id, kind
+
+
+def test_a_brief_does_not_bridge_a_story_and_a_follow_up():
+    d = clusters({"base": S.BASE, "brief": [S.BASE[0]] * 1 + [S.BASE[1][:120]], "follow": S.FOLLOW_UP})
+    assert d["follow"].cluster_id != d["base"].cluster_id
+
+
+def test_survivor_and_traceability():
+    d = clusters({"a-brief": S.BRIEF, "b-base": S.BASE, "c-upd": S.UPDATED})
+    survivor = [x for x in d.values() if x.duplicate_of is None]
+    assert len(survivor) == 1
+    # no dates: the most complete text wins
+    assert survivor[0].article_id == "c-upd"
+    for x in d.values():
+        if x.duplicate_of:
+            assert x.duplicate_of == "c-upd" and x.matched in d and x.reason == "near_duplicate"
+
+
+def test_earlier_survivor_stays_the_survivor():
+    d = clusters({"old": S.BRIEF, "new": S.BASE}, earlier={"old": "old"})
+    assert set(d) == {"new"}
+    assert d["new"].duplicate_of == "old" and d["new"].cluster_id == "old"
+
+
+DOCS = {"base": S.BASE, "brief": S.BRIEF, "abr": S.ABRIDGED, "upd": S.UPDATED, "follow": S.FOLLOW_UP,
+        "other": S.OTHER_STORY, "ta": S.TEMPLATE_A, "tb": S.TEMPLATE_B, "dup": list(S.BASE)}
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.randoms())
+def test_partition_and_survivors_do_not_depend_on_input_order(rnd):
+    base = clusters(DOCS)
+    names = list(DOCS)
+    random.Random(rnd.random()).shuffle(names)
+    renamed = {n: DOCS[n] for n in names}
+    again = clusters(renamed)
+    assert {k: (v.cluster_id, v.duplicate_of) for k, v in base.items()} == {
+        k: (v.cluster_id, v.duplicate_of) for k, v in again.items()}
+
+
+def test_window_days_limits_matches_to_nearby_dates():
+    corpus, is_new = corpus_of({"a": S.BASE, "b": S.UPDATED})
+    corpus.candidates[0] = Candidate("a", "x", None, 0.0, 10)
+    corpus.candidates[1] = Candidate("b", "y", None, 40 * 86400.0, 10)
+    far = {d.article_id: d for d in cluster(corpus, is_new, CorpusParams(window_days=7))[0]}
+    near = {d.article_id: d for d in cluster(corpus, is_new, CorpusParams(window_days=60))[0]}
+    assert far["a"].cluster_id != far["b"].cluster_id
+    assert near["a"].cluster_id == near["b"].cluster_id

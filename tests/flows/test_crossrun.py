@@ -1,0 +1,101 @@
+"""Across runs: today's copies point at yesterday's articles; a lost or corrupt index is rebuilt; batches equal one run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from flows.config import RunConfig
+from flows.pipeline import run_pipeline
+from flows.state import StateMismatch
+from tests.dedupe import stories as S
+from tests.helpers import rows
+
+
+def write_story(raw: Path, name: str, title: str, paras: list[str]) -> None:
+    raw.mkdir(parents=True, exist_ok=True)
+    (raw / name).write_text(title + "\n\n" + "\n\n".join(paras) + "\n", encoding="utf-8")
+
+
+STORIES = {
+    "base.txt": S.BASE, "brief.txt": S.BRIEF, "abridged.txt": S.ABRIDGED, "updated.txt": S.UPDATED,
+    "reordered.txt": S.REORDERED, "follow.txt": S.FOLLOW_UP, "school.txt": S.OTHER_STORY,
+    "results-a.txt": S.TEMPLATE_A, "results-b.txt": S.TEMPLATE_B,
+}
+
+
+def partition(out: Path) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for r in rows(out, "articles") + rows(out, "duplicates"):
+        groups.setdefault(r["cluster_id"], set()).add(r["source_file"])
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_copies_in_a_later_run_point_at_the_earlier_article(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    write_story(raw, "base.txt", "Storm closes ports", S.BASE)
+    run_pipeline(raw, out)
+    (base,) = rows(out, "articles")
+    write_story(raw, "brief.txt", "Storm closes ports", S.BRIEF)
+    write_story(raw, "updated.txt", "Storm closes ports (updated)", S.UPDATED)
+    m = run_pipeline(raw, out)
+    assert m["inputs"]["files_new_or_changed"] == 2
+    assert [r["source_file"] for r in rows(out, "articles")] == ["base.txt"]  # the earlier survivor stays
+    dups = rows(out, "duplicates")
+    assert {d["source_file"] for d in dups} == {"brief.txt", "updated.txt"}
+    for d in dups:
+        assert d["duplicate_of"] == base["article_id"] and d["cluster_id"] == base["cluster_id"]
+        assert d["duplicate_reason"] == "near_duplicate" and d["similarity"] >= 0.5
+
+
+def test_incremental_runs_give_the_same_partition_as_one_run(tmp_path):
+    names = sorted(STORIES)
+    for n in names:
+        write_story(tmp_path / "all", n, n, STORIES[n])
+    run_pipeline(tmp_path / "all", tmp_path / "one")
+    inc_raw, inc_out = tmp_path / "inc", tmp_path / "inc-out"
+    for part in (names[0::3], names[1::3], names[2::3]):
+        for n in part:
+            write_story(inc_raw, n, n, STORIES[n])
+        run_pipeline(inc_raw, inc_out)
+    assert partition(tmp_path / "one") == partition(inc_out)
+    assert frozenset({"follow.txt"}) in partition(inc_out)
+    assert frozenset({"results-a.txt"}) in partition(inc_out)
+    # every cross-run duplicate points at an article of an earlier run
+    run_of = {r["article_id"]: r["run_id"] for r in rows(inc_out, "articles") + rows(inc_out, "duplicates")}
+    for d in rows(inc_out, "duplicates"):
+        assert run_of[d["duplicate_of"]] <= d["run_id"]
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_a_lost_or_corrupt_index_is_rebuilt_from_the_tables(tmp_path, damage):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    write_story(raw, "base.txt", "Storm closes ports", S.BASE)
+    run_pipeline(raw, out)
+    (base,) = rows(out, "articles")
+    index_files = list((out / "state" / "index").glob("*.parquet"))
+    for f in index_files:
+        if damage == "missing":
+            f.unlink()
+        else:
+            f.write_bytes(b"PAR1 this is not parquet at all")
+    write_story(raw, "abridged.txt", "Storm closes ports", S.ABRIDGED)
+    m = run_pipeline(raw, out)
+    (dup,) = rows(out, "duplicates")
+    assert dup["duplicate_of"] == base["article_id"]
+    assert any("rebuilt from 1 rows" in w for w in m["warnings"])
+    if damage == "corrupt":
+        assert list((out / "state").glob("index-broken-*/*.parquet"))  # moved aside, not deleted
+
+
+def test_changing_signature_settings_on_an_existing_state_stops_with_a_clear_message(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    write_story(raw, "base.txt", "Storm", S.BASE)
+    run_pipeline(raw, out)
+    write_story(raw, "brief.txt", "Storm", S.BRIEF)
+    with pytest.raises(StateMismatch, match="use the same settings, or a new output folder"):
+        run_pipeline(raw, out, RunConfig(dedup_seed=2))
+    manifests = [json.loads(p.read_text()) for p in (out / "runs").glob("*.json")]
+    assert sorted(m["status"] for m in manifests) == ["failed", "finished"]
