@@ -129,8 +129,17 @@ def rule_title_repeat(lines: list[_Line], title: str) -> None:
     for ln in lines:
         if ln.cls == "good" and not ln.reason:
             return  # only the top of the article, before its first body paragraph
-        if not ln.reason and _tokens(ln.text) == t:
+        if not ln.reason and _same_title(_tokens(ln.text), t):
             _drop(ln, "title_repeat", "the article's title repeated in the body")
+
+
+def _same_title(line: list[str], title: list[str]) -> bool:
+    """The title, or the title without its site suffix ('Headline | Site'), or with a short prefix."""
+    if line == title:
+        return True
+    if len(line) >= 4 and len(line) < len(title) and title[: len(line)] == line and len(title) - len(line) <= 6:
+        return True
+    return len(line) > len(title) >= 4 and line[-len(title):] == title and len(line) - len(title) <= 3
 
 
 def rule_captions(lines: list[_Line]) -> tuple[str | None, str | None]:
@@ -197,11 +206,15 @@ def rule_no_letters(ln: _Line) -> bool:
 # ---------------------------------------------------------------------------------- the engine
 
 def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = None,
-                  catalogue: Catalogue | None = None, recurring: Collection[int] = frozenset()) -> Cleaned:
+                  catalogue: Catalogue | None = None, recurring: Collection[int] = frozenset(),
+                  extracted: bool = False) -> Cleaned:
     """Clean one article: the kept blocks, the captions moved out and every removal with its rule.
 
     `site` (a domain or site name) selects the catalogue's per-site section and the scope of
     learned boilerplate; `recurring` holds the line keys learned as boilerplate (cleaners.recurring).
+    `extracted=True` says a main-content extractor (trafilatura) already cut the page down to the
+    article: then the positional rules (page_header, page_footer, link_list) stand down, because
+    what is left at the edges is the extractor's choice of content (lists, tables, schedules).
     """
     lines: list[_Line] = []
     removed: list[Removed] = []
@@ -236,7 +249,7 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
             _drop(ln, "recurring_line", "recurs in many other articles (learned boilerplate)")
         elif rule_no_letters(ln):
             _drop(ln, "no_letters", "no letters: a counter, score or stray punctuation")
-        elif rule_link_list(ln):
+        elif not extracted and rule_link_list(ln):
             _drop(ln, "link_list", "short items between separators: a menu or share bar")
 
     for ln, rule in zip(lines, matched, strict=True):
@@ -251,7 +264,7 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
         if rule is not None and (first is None or i < first or i > last):
             _drop(ln, rule.name, rule.description)
     first, last = _body_span(lines)
-    if first is not None:
+    if first is not None and not extracted:
         _trim_edges(lines, first, last)
 
     captions = [ln.text for ln in lines if ln.caption]

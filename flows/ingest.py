@@ -233,7 +233,7 @@ def _html_article(source_file: str, source_line: int | None, record_index: int, 
                       _bounded(html, config), record_index)
     try:
         doc = trafilatura.bare_extraction(html, url=fields.get("url"), with_metadata=True,
-                                          include_comments=False, include_tables=True,
+                                          include_comments=False, include_tables=True, favor_precision=True,
                                           deduplicate=False)
     except Exception as exc:  # trafilatura/lxml raise many types on hostile markup
         return Reject(source_file, source_line, "html_parse_error",

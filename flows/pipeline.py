@@ -353,7 +353,7 @@ def clean_one(a: Article, config: RunConfig | None = None, recurring_keys: froze
     """Run the cleaners over one article; fills captions, removals, author and published_at."""
     cat = patterns.catalogue_with(tuple(config.rules_files)) if config and config.rules_files else None
     res = cleaners.clean_article(a.blocks, title=a.title, site=a.domain or a.site, catalogue=cat,
-                                 recurring=recurring_keys)
+                                 recurring=recurring_keys, extracted=a.fmt == "html")
     pos = a.block_positions()
     removals = tuple(Removal(pos[r.position], r.line, r.text, r.reason, r.detail) for r in res.removed)
     changes: dict[str, Any] = {"blocks": tuple(res.blocks), "captions": tuple(res.captions),
