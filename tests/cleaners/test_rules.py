@@ -31,8 +31,7 @@ DEBRIS = [
     ("read_more", "READ MORE: Secret documents reveal how detention camps work"),
     ("read_more", "READ MORE:\u00a0US has no evidence China releasing prisoners - ambassador"),
     ("read_more", "Read more: Council tax to rise by 5%"), ("read_more", "See also: How the budget vote unfolded"),
-    ("read_more", "Also on Portside: Ten walks along the coast"), ("read_more", "Click here to view the gallery"),
-    ("read_more", "Watch: Ferry arrives at the new pier"), ("read_more", "More: Harbour bridge closures"),
+    ("read_more", "Also on Portside: Ten walks along the coast"), ("read_more", "Watch: Ferry arrives at the new pier"), ("read_more", "More: Harbour bridge closures"),
     ("related_header", "Related Articles"), ("related_header", "You may also like"), ("related_header", "Recommended"),
     ("share_bar", "Share this article"), ("share_bar", "email this page | digg | reddit"),
     ("share_bar", "Follow us on Twitter and Facebook"), ("share_bar", "Print this article"),
@@ -59,6 +58,7 @@ def test_debris_line_is_removed_by_its_rule(reason, line):
     ("comment_section", "Leave a Reply"), ("comment_section", "0 comments"), ("comment_section", "Comments are closed."),
     ("comment_section", "Join the discussion"), ("comment_section", "Comments"),
     ("navigation", "Home > News > World"), ("navigation", "Skip to main content"),
+    ("click_here", "Click here to view the gallery"),
 ])
 def test_edge_and_section_rules_at_the_end(reason, line):
     assert removed_reason(line, where="end") == reason
