@@ -17,6 +17,11 @@ def normalize_line(line: str) -> str:
     >>> normalize_line("READ MORE:\\u00a0US  has")
     'READ MORE: US has'
     """
+    if line.isascii():
+        # fast path for the common case: no odd spaces, no zero-width characters, NFC already
+        if "\t" in line or "  " in line:
+            line = _MULTI_SPACE.sub(" ", line.replace("\t", " "))
+        return line.strip()
     line = _ZERO_WIDTH.sub("", _ODD_SPACE.sub(" ", unicodedata.normalize("NFC", line)))
     return _MULTI_SPACE.sub(" ", line).strip()
 

@@ -46,7 +46,8 @@ class RecurringPolicy:
 
 def normal_form(line: str) -> str:
     """Casefolded, NFKC, digits as '0', whitespace collapsed: 'Updated 12:05 PM' -> 'updated 0:0 pm'."""
-    s = unicodedata.normalize("NFKC", normalize_line(line)).casefold()
+    s = normalize_line(line)
+    s = s.lower() if s.isascii() else unicodedata.normalize("NFKC", s).casefold()
     return _SPACE.sub(" ", _DIGITS.sub("0", s)).strip()
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,6 +54,11 @@ class CollapseParams:
     refrain_copies: int = 3
     # A pair whose MinHash estimate comes within this margin of a threshold is verified exactly.
     candidate_margin: float = 0.25
+
+
+@lru_cache(maxsize=8)
+def _hasher(num_perm: int, seed: int) -> MinHasher:
+    return MinHasher(num_perm, seed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +170,7 @@ def collapse(paragraphs: Sequence[str], captions: Sequence[str] = (),
     A caption that repeats a body paragraph stays a caption (once); the body paragraph stays in
     the text.
     """
-    hasher = hasher or MinHasher(params.num_perm, params.seed)
+    hasher = hasher or _hasher(params.num_perm, params.seed)
     paras = _prepare(paragraphs, params.shingle_words)
     uf, sims = duplicate_groups(paras, params, hasher, refrains(paragraphs, paras, params))
     result = Collapsed([], [])

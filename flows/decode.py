@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 
 import charset_normalizer
@@ -28,11 +29,14 @@ _BOMS = (
 # Share of control characters (other than tab, newline, carriage return, form feed) above which a
 # decoded "text" is treated as binary: real text has none; a few stray NULs in a scrape do happen.
 MAX_CONTROL_SHARE = 0.01
-_ALLOWED_CONTROLS = {"\t", "\n", "\r", "\f"}
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _control_count(text: str) -> int:
-    return sum(1 for ch in text if ch < " " and ch not in _ALLOWED_CONTROLS) + text.count("\x7f")
+    return len(_CONTROL.findall(text))
 
 
 def _detect(data: bytes) -> charset_normalizer.CharsetMatch | None:
@@ -91,13 +95,14 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
                 "binary_content",
                 f"{controls} control characters in {len(text)} characters: this looks like a binary file, not text",
             )
-        text = "".join(ch for ch in text if not (ch < " " and ch not in _ALLOWED_CONTROLS) and ch != "\x7f")
+        text = _CONTROL.sub("", text)
     return text, encoding
 
 
 def clean_text_value(value: str) -> str:
     """NFC-normalise a decoded string, drop control characters and lone surrogates (invalid in Parquet)."""
-    if any("\ud800" <= ch <= "\udfff" for ch in value):
+    if _SURROGATE.search(value):
         value = value.encode("utf-8", "replace").decode("utf-8")
-    value = "".join(ch for ch in value if not (ch < " " and ch not in _ALLOWED_CONTROLS) and ch != "\x7f")
-    return unicodedata.normalize("NFC", value)
+    if _CONTROL.search(value):
+        value = _CONTROL.sub("", value)
+    return value if value.isascii() else unicodedata.normalize("NFC", value)
