@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="at most N input files per batch task (default: %(default)s)")
     r.add_argument("--batch-mb", type=int, default=RunConfig.batch_bytes // (1024 * 1024), metavar="MB",
                    help="at most MB megabytes of raw input per batch task (default: %(default)s)")
+    r.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="worker processes for reading and cleaning batches (default: %(default)s; "
+                        "use the number of cores for large runs)")
     r.add_argument("--reprocess", action="store_true",
                    help="process every input again, even files the ledger in OUT_DIR/state says are unchanged")
     r.add_argument("--rules", action="append", default=[], metavar="FILE",
@@ -88,8 +91,8 @@ def _run(args: argparse.Namespace) -> int:
     from flows.pipeline import UsageError, check_dirs
     from flows.state import OutputLocked
 
-    if args.batch_files < 1 or args.batch_mb < 1:
-        print("newsclean: error: --batch-files and --batch-mb must be at least 1", file=sys.stderr)
+    if args.batch_files < 1 or args.batch_mb < 1 or args.workers < 1:
+        print("newsclean: error: --batch-files, --batch-mb and --workers must be at least 1", file=sys.stderr)
         return 2
     try:
         check_dirs(args.raw_dir, args.out_dir)
@@ -108,7 +111,7 @@ def _run(args: argparse.Namespace) -> int:
             from flows.pipeline import run_pipeline
 
             config = RunConfig(batch_files=args.batch_files, batch_bytes=args.batch_mb * 1024 * 1024,
-                               reprocess=args.reprocess, rules_files=tuple(args.rules))
+                               reprocess=args.reprocess, rules_files=tuple(args.rules), workers=args.workers)
             manifest = run_pipeline(args.raw_dir, args.out_dir, config, progress=bar)
         else:
             manifest = _run_flow(args, bar)
@@ -138,7 +141,8 @@ def _run_flow(args: argparse.Namespace, bar: _DelayedBar) -> dict[str, Any]:
     # The heartbeat thread costs ~1 s per flow call at exit and is of no use to a one-shot run.
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         return flow_module.clean_news(raw_dir=args.raw_dir, out_dir=args.out_dir, batch_files=args.batch_files,
-                                      batch_mb=args.batch_mb, reprocess=args.reprocess, rules=list(args.rules))
+                                      batch_mb=args.batch_mb, reprocess=args.reprocess, rules=list(args.rules),
+                                      workers=args.workers)
 
 
 def main(argv: list[str] | None = None) -> int:

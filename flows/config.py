@@ -20,8 +20,10 @@ class RunConfig:
     # Batching: one Prefect task per batch of input files. A batch closes when it holds this many
     # bytes of raw input or this many files, whichever comes first; large enough that Prefect's
     # per-task cost (milliseconds) is noise, small enough that a batch fits in memory.
-    batch_bytes: int = 32 * MB
+    batch_bytes: int = 8 * MB
     batch_files: int = 2000
+    # Worker processes for the per-batch steps (ingest, clean); 1 = in the flow's own process.
+    workers: int = 1
 
     # Limits on hostile input (exceeding one is a reject that names the limit, never a crash).
     max_file_bytes: int = 512 * MB

@@ -16,6 +16,7 @@ from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.runtime import task_run  # noqa: E402
 
+from flows import workers as workers  # noqa: E402
 from flows.config import RunConfig  # noqa: E402
 from flows.pipeline import (  # noqa: E402
     BatchResult,
@@ -39,7 +40,7 @@ progress_hook: Progress | None = None
 @task(name="ingest-batch", task_run_name="ingest-{spec.index}", cache_policy=NO_CACHE)
 def ingest_batch_task(spec: BatchSpec) -> IngestResult:
     """Read one batch of input files (thousands of articles, never one) into staged raw articles."""
-    res = ingest_batch(spec)
+    res = workers.run(ingest_batch, spec, workers=spec.config.workers)
     get_run_logger().info("ingest batch %d: %d files, %d records -> %d articles, %d rejects",
                           spec.index, len(spec.files), res.records, res.articles, res.rejects)
     return res
@@ -56,7 +57,7 @@ def learn_recurring_task(ctx: RunContext, ingested: list[IngestResult]) -> str:
 @task(name="clean-batch", task_run_name="clean-{spec.index}", cache_policy=NO_CACHE)
 def clean_batch_task(spec: BatchSpec, ingested: IngestResult, recurring_path: str) -> BatchResult:
     """Clean and collapse one batch of staged articles."""
-    res = clean_batch(spec, ingested, recurring_path)
+    res = workers.run(clean_batch, spec, ingested, recurring_path, workers=spec.config.workers)
     res.task_run_id = str(task_run.id) if task_run.id else None
     get_run_logger().info("clean batch %d: %d articles, %d rejects, %d removals",
                           spec.index, res.articles, res.rejects, res.removals)
@@ -69,32 +70,50 @@ def finalize_task(ctx: RunContext, results: list[BatchResult]) -> dict[str, Any]
     return finalize_run(ctx, results, progress_hook)
 
 
+def _run_window(task: Any, calls: list[tuple[Any, ...]], width: int, stage: str) -> list[Any]:
+    """Submit `task` for each argument tuple, at most `width` at a time; results in call order.
+
+    Bounding the window keeps memory to `width` batches in flight whatever the task runner's
+    thread count, and the order of results (hence of output rows) never depends on timing.
+    """
+    results: list[Any] = [None] * len(calls)
+    pending = list(enumerate(calls))[::-1]
+    active: list[tuple[int, Any]] = []
+    done = 0
+    while pending or active:
+        while pending and len(active) < max(1, width):
+            i, args = pending.pop()
+            active.append((i, task.submit(*args)))
+        i, fut = active.pop(0)
+        results[i] = fut.result()
+        done += 1
+        if progress_hook:
+            progress_hook(stage, done, len(calls))
+    return results
+
+
 @flow(name="clean-news", log_prints=False)
 def clean_news(raw_dir: str = "raw", out_dir: str = "output", batch_files: int = RunConfig.batch_files,
                batch_mb: int = RunConfig.batch_bytes // (1024 * 1024), reprocess: bool = False,
-               rules: list[str] | None = None) -> dict[str, Any]:
+               rules: list[str] | None = None, workers: int = 1) -> dict[str, Any]:
     """Clean and deduplicate the scraped articles under raw_dir into Parquet tables under out_dir.
 
     Returns the run manifest (also written to out_dir/runs/<run_id>.json).
     """
     logger = get_run_logger()
     config = RunConfig(batch_files=batch_files, batch_bytes=batch_mb * 1024 * 1024, reprocess=reprocess,
-                       rules_files=tuple(rules or ()))
+                       rules_files=tuple(rules or ()), workers=max(1, workers))
     ctx = start_run(raw_dir, out_dir, config)
     logger.info("run %s: %d files seen, %d new or changed, %d unchanged; %d batches",
                 ctx.run_id, ctx.files_seen, ctx.files_new, ctx.files_skipped, len(ctx.batches))
     try:
-        ingested = []
-        for spec in ctx.batches:
-            ingested.append(ingest_batch_task(spec))
-            if progress_hook:
-                progress_hook("ingest", len(ingested), len(ctx.batches))
+        # batch tasks run in threads, `workers` at a time; with workers > 1 each hands its batch to
+        # the process pool (flows/workers.py), so both cores work while Prefect tracks every batch
+        w = config.workers
+        ingested = _run_window(ingest_batch_task, [(spec,) for spec in ctx.batches], w, "ingest")
         recurring_path = learn_recurring_task(ctx, ingested)
-        results = []
-        for spec, ing in zip(ctx.batches, ingested, strict=True):
-            results.append(clean_batch_task(spec, ing, recurring_path))
-            if progress_hook:
-                progress_hook("clean", len(results), len(ctx.batches))
+        results = _run_window(clean_batch_task, [(spec, ing, recurring_path)
+                                                 for spec, ing in zip(ctx.batches, ingested, strict=True)], w, "clean")
         manifest = finalize_task(ctx, results)
     except BaseException as exc:
         fail_run(ctx, exc)

@@ -50,6 +50,35 @@ class InputFile:
     size: int
     fmt: str | None  # txt | html | json | jsonl, None when the extension is not supported
     gz: bool
+    # A slice of a large plain JSONL file, so that one big feed spreads over several batches:
+    # bytes [start, end) of the file, whose first line is line number first_line.
+    start: int = 0
+    end: int | None = None
+    first_line: int = 1
+
+    @property
+    def whole(self) -> bool:
+        return self.start == 0 and self.end is None
+
+
+def split_jsonl(f: InputFile, chunk_bytes: int) -> list[InputFile]:
+    """Cut a plain (not gzipped) JSONL file into slices of about chunk_bytes, at line boundaries."""
+    if f.fmt != "jsonl" or f.gz or f.size <= chunk_bytes:
+        return [f]
+    out: list[InputFile] = []
+    with open(f.path, "rb") as fh:
+        start, line = 0, 1
+        while start < f.size:
+            fh.seek(min(start + chunk_bytes, f.size))
+            fh.readline()  # move to the end of the line we landed in
+            end = min(fh.tell(), f.size)
+            if end >= f.size:
+                end = f.size
+            fh.seek(start)
+            lines_in = fh.read(end - start).count(b"\n")
+            out.append(InputFile(f.path, f.source_file, f.size, f.fmt, f.gz, start, None if end >= f.size else end, line))
+            start, line = end, line + lines_in
+    return out
 
 
 def detect_format(name: str) -> tuple[str | None, bool]:
@@ -103,7 +132,11 @@ def read_bytes(f: InputFile, config: RunConfig) -> bytes:
         raise _LimitError("limit_max_file_bytes",
                           f"file is {f.size} bytes, above max_file_bytes={config.max_file_bytes}")
     with open(f.path, "rb") as fh:
-        data = fh.read()
+        if f.whole:
+            data = fh.read()
+        else:
+            fh.seek(f.start)
+            data = fh.read((f.end if f.end is not None else f.size) - f.start)
     if not f.gz:
         return data
     limit = min(config.max_decompressed_bytes, int(max(len(data), 1) * config.max_gzip_ratio) + 65536)
@@ -281,9 +314,9 @@ def _read_json(f: InputFile, text: str, config: RunConfig) -> Iterator[Article |
 
 def _read_jsonl(f: InputFile, data: bytes, config: RunConfig) -> Iterator[Article | Reject]:
     # Decode line by line so that one line in a broken encoding does not lose the others.
-    if data.startswith(b"\xef\xbb\xbf"):
+    if f.start == 0 and data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    elif f.start == 0 and data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             data = data.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError as exc:
@@ -291,7 +324,7 @@ def _read_jsonl(f: InputFile, data: bytes, config: RunConfig) -> Iterator[Articl
                          _bounded_bytes(data, config))
             return
     seen = False
-    for lineno, raw in enumerate(data.split(b"\n"), start=1):
+    for lineno, raw in enumerate(data.split(b"\n"), start=f.first_line):
         if not raw.strip():
             continue
         seen = True
@@ -312,7 +345,7 @@ def _read_jsonl(f: InputFile, data: bytes, config: RunConfig) -> Iterator[Articl
                          _bounded(line, config), lineno)
             continue
         yield record_to_article(rec, f.source_file, lineno, lineno, "jsonl", config)
-    if not seen:
+    if not seen and f.whole:
         yield Reject(f.source_file, None, "empty_input", "the file holds no JSON lines", "")
 
 

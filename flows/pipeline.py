@@ -14,6 +14,7 @@ import socket
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,8 +31,9 @@ from dedupe.corpus import Corpus, CorpusParams, Sketcher
 from dedupe.corpus import cluster as corpus_cluster
 from dedupe.exact import Candidate, content_hash, url_key
 from dedupe.paragraphs import CollapseParams, collapse
+from flows import workers
 from flows.config import RunConfig
-from flows.ingest import InputFile, discover, domain_of, file_digest, parse_date, read_file
+from flows.ingest import InputFile, discover, domain_of, file_digest, parse_date, read_file, split_jsonl
 from flows.records import Article, Reject, Removal
 from flows.sink import (
     ARTICLES,
@@ -165,12 +167,13 @@ def plan_batches(files: Sequence[InputFile], run_id: str, raw_dir: Path, staging
     batches: list[BatchSpec] = []
     cur: list[InputFile] = []
     size = 0
-    for f in files:
-        if cur and (size + f.size > config.batch_bytes or len(cur) >= config.batch_files):
+    for f in (part for whole in files for part in split_jsonl(whole, config.batch_bytes)):
+        part_size = (f.end if f.end is not None else f.size) - f.start
+        if cur and (size + part_size > config.batch_bytes or len(cur) >= config.batch_files):
             batches.append(BatchSpec(run_id, len(batches), str(raw_dir), str(staging), tuple(cur), config))
             cur, size = [], 0
         cur.append(f)
-        size += f.size
+        size += part_size
     if cur:
         batches.append(BatchSpec(run_id, len(batches), str(raw_dir), str(staging), tuple(cur), config))
     return batches
@@ -271,7 +274,7 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
         t0 = time.perf_counter()
         items = list(read_file(f, spec.config))
         t["ingest"] += time.perf_counter() - t0
-        res.input_bytes += f.size
+        res.input_bytes += (f.end if f.end is not None else f.size) - f.start
         for item in items:
             res.records += 1
             if isinstance(item, Reject):
@@ -293,6 +296,8 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
                             c[1] += 1
                             c[2] += body
                 t["line_counts"] += time.perf_counter() - t0
+        if f.start != 0:
+            continue  # the ledger row of a sliced file comes with its first slice
         try:
             st = os.stat(f.path)
             with open(f.path, "rb") as fh:
@@ -657,22 +662,38 @@ def fail_run(ctx: RunContext, error: BaseException) -> None:
         ctx.lock.release()
 
 
+def _gather(futures: list[Future[Any]], stage: str, progress: Progress | None) -> list[Any]:
+    """Results in submission order (deterministic), progress reported as they complete."""
+    if progress:
+        for done, _ in enumerate(as_completed(futures), start=1):
+            progress(stage, done, len(futures))
+    return [f.result() for f in futures]
+
+
 def run_pipeline(raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
                  config: RunConfig | None = None, progress: Progress | None = None) -> dict[str, Any]:
     """The whole run without Prefect: returns the finished manifest (counts, timings, config)."""
     ctx = start_run(raw_dir, out_dir, config)
+    w = ctx.config.workers
     try:
-        ingested = []
-        for spec in ctx.batches:
-            ingested.append(ingest_batch(spec))
-            if progress:
-                progress("ingest", len(ingested), len(ctx.batches))
-        keys_path = learn_recurring(ctx, ingested)
-        results = []
-        for spec, ing in zip(ctx.batches, ingested, strict=True):
-            results.append(clean_batch(spec, ing, keys_path))
-            if progress:
-                progress("clean", len(results), len(ctx.batches))
+        if w > 1:
+            pl = workers.pool(w)
+            ingested = _gather([pl.submit(ingest_batch, spec) for spec in ctx.batches], "ingest", progress)
+            keys_path = learn_recurring(ctx, ingested)
+            results = _gather([pl.submit(clean_batch, spec, ing, keys_path)
+                               for spec, ing in zip(ctx.batches, ingested, strict=True)], "clean", progress)
+        else:
+            ingested = []
+            for spec in ctx.batches:
+                ingested.append(ingest_batch(spec))
+                if progress:
+                    progress("ingest", len(ingested), len(ctx.batches))
+            keys_path = learn_recurring(ctx, ingested)
+            results = []
+            for spec, ing in zip(ctx.batches, ingested, strict=True):
+                results.append(clean_batch(spec, ing, keys_path))
+                if progress:
+                    progress("clean", len(results), len(ctx.batches))
         return finalize_run(ctx, results, progress)
     except BaseException as exc:
         fail_run(ctx, exc)

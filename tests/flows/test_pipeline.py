@@ -120,3 +120,27 @@ def test_deterministic_whatever_the_file_order_and_batching(tmp_path):
     run_pipeline(b, tmp_path / "out-b", RunConfig(batch_files=1))
     for table in ("articles", "duplicates", "removals", "rejects"):
         assert without_run_columns(rows(tmp_path / "out-a", table)) == without_run_columns(rows(tmp_path / "out-b", table)), table
+
+
+def test_large_jsonl_sliced_into_batches_and_workers_give_the_same_rows(tmp_path):
+    import json as _json
+
+    from tests.dedupe import stories as S
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    lines = []
+    for i in range(60):
+        paras = [S.BASE, S.OTHER_STORY, S.TEMPLATE_A, S.FOLLOW_UP][i % 4]
+        lines.append(_json.dumps({"id": f"r{i}", "title": f"Story {i}", "text": "\n\n".join(paras[: 1 + i % 3]),
+                                  "url": f"https://ex.example/{i}"}))
+    lines.insert(17, "{not json")
+    (raw / "feed.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    shutil.copy(SEED, raw)
+    run_pipeline(raw, tmp_path / "one")
+    m = run_pipeline(raw, tmp_path / "sliced", RunConfig(batch_bytes=4000, workers=2))
+    assert m["inputs"]["batches"] > 3
+    for table in ("articles", "duplicates", "removals", "rejects"):
+        assert without_run_columns(rows(tmp_path / "one", table)) == without_run_columns(rows(tmp_path / "sliced", table))
+    rej = rows(tmp_path / "sliced", "rejects")
+    assert [(r["source_file"], r["source_line"]) for r in rej] == [("feed.jsonl", 18)]
