@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--workers", type=int, default=1, metavar="N",
                    help="worker processes for reading and cleaning batches (default: %(default)s; "
                         "use the number of cores for large runs)")
+    r.add_argument("--max-reject-share", type=float, default=None, metavar="SHARE",
+                   help="exit with status 4 when more than SHARE (0-1) of the input records were rejected "
+                        "(everything is still written); by default rejects never fail a run")
     r.add_argument("--reprocess", action="store_true",
                    help="process every input again, even files the ledger in OUT_DIR/state says are unchanged")
     r.add_argument("--rules", action="append", default=[], metavar="FILE",
@@ -88,9 +91,12 @@ class _DelayedBar:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from flows.pipeline import UsageError, check_dirs
+    from flows.pipeline import TooManyRejects, UsageError, check_dirs
     from flows.state import OutputLocked
 
+    if args.max_reject_share is not None and not 0 <= args.max_reject_share <= 1:
+        print("newsclean: error: --max-reject-share must be between 0 and 1", file=sys.stderr)
+        return 2
     if args.batch_files < 1 or args.batch_mb < 1 or args.workers < 1:
         print("newsclean: error: --batch-files, --batch-mb and --workers must be at least 1", file=sys.stderr)
         return 2
@@ -111,25 +117,38 @@ def _run(args: argparse.Namespace) -> int:
             from flows.pipeline import run_pipeline
 
             config = RunConfig(batch_files=args.batch_files, batch_bytes=args.batch_mb * 1024 * 1024,
-                               reprocess=args.reprocess, rules_files=tuple(args.rules), workers=args.workers)
+                               reprocess=args.reprocess, rules_files=tuple(args.rules), workers=args.workers,
+                               max_reject_share=args.max_reject_share)
             manifest = run_pipeline(args.raw_dir, args.out_dir, config, progress=bar)
         else:
             manifest = _run_flow(args, bar)
     except OutputLocked as exc:
         print(f"newsclean: error: {exc}", file=sys.stderr)
         return 3
+    except TooManyRejects as exc:
+        _print_result(args, exc.manifest)
+        print(f"newsclean: error: {exc}", file=sys.stderr)
+        return 4
     except UsageError as exc:
         print(f"newsclean: error: {exc}", file=sys.stderr)
         return 2
     finally:
         bar.close()
+    _print_result(args, manifest)
+    return 0
+
+
+def _print_result(args: argparse.Namespace, manifest: dict[str, Any]) -> None:
     if args.json:
         print(json.dumps(manifest, indent=2, default=str))
-    elif not args.quiet:
+        return
+    if args.quiet:
+        for w in manifest.get("warnings", []):
+            print(f"newsclean: WARNING: {w}", file=sys.stderr)
+    else:
         from flows.report import summary_lines
 
         print("\n".join(summary_lines(manifest)))
-    return 0
 
 
 def _run_flow(args: argparse.Namespace, bar: _DelayedBar) -> dict[str, Any]:
@@ -142,7 +161,7 @@ def _run_flow(args: argparse.Namespace, bar: _DelayedBar) -> dict[str, Any]:
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         return flow_module.clean_news(raw_dir=args.raw_dir, out_dir=args.out_dir, batch_files=args.batch_files,
                                       batch_mb=args.batch_mb, reprocess=args.reprocess, rules=list(args.rules),
-                                      workers=args.workers)
+                                      workers=args.workers, max_reject_share=args.max_reject_share)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,9 @@ class RunConfig:
     max_article_chars: int = 2_000_000
     max_article_blocks: int = 20_000
     max_reject_raw_chars: int = 20_000  # raw text kept with a reject row
+    # A run whose rejects exceed this share of its input records fails (exit code 4) after writing
+    # everything; None: rejects never fail a run (they are data), the summary only warns.
+    max_reject_share: float | None = None
 
     # Reprocess inputs already in the ledger (state/ledger) instead of skipping them.
     reprocess: bool = False

@@ -24,6 +24,7 @@ from flows.pipeline import (  # noqa: E402
     IngestResult,
     Progress,
     RunContext,
+    TooManyRejects,
     clean_batch,
     fail_run,
     finalize_run,
@@ -95,14 +96,15 @@ def _run_window(task: Any, calls: list[tuple[Any, ...]], width: int, stage: str)
 @flow(name="clean-news", log_prints=False)
 def clean_news(raw_dir: str = "raw", out_dir: str = "output", batch_files: int = RunConfig.batch_files,
                batch_mb: int = RunConfig.batch_bytes // (1024 * 1024), reprocess: bool = False,
-               rules: list[str] | None = None, workers: int = 1) -> dict[str, Any]:
+               rules: list[str] | None = None, workers: int = 1,
+               max_reject_share: float | None = None) -> dict[str, Any]:
     """Clean and deduplicate the scraped articles under raw_dir into Parquet tables under out_dir.
 
     Returns the run manifest (also written to out_dir/runs/<run_id>.json).
     """
     logger = get_run_logger()
     config = RunConfig(batch_files=batch_files, batch_bytes=batch_mb * 1024 * 1024, reprocess=reprocess,
-                       rules_files=tuple(rules or ()), workers=max(1, workers))
+                       rules_files=tuple(rules or ()), workers=max(1, workers), max_reject_share=max_reject_share)
     ctx = start_run(raw_dir, out_dir, config)
     logger.info("run %s: %d files seen, %d new or changed, %d unchanged; %d batches",
                 ctx.run_id, ctx.files_seen, ctx.files_new, ctx.files_skipped, len(ctx.batches))
@@ -115,6 +117,8 @@ def clean_news(raw_dir: str = "raw", out_dir: str = "output", batch_files: int =
         results = _run_window(clean_batch_task, [(spec, ing, recurring_path)
                                                  for spec, ing in zip(ctx.batches, ingested, strict=True)], w, "clean")
         manifest = finalize_task(ctx, results)
+    except TooManyRejects:
+        raise  # everything was written and committed; the run is marked failed by its exit
     except BaseException as exc:
         fail_run(ctx, exc)
         raise

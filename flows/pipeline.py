@@ -10,6 +10,7 @@ import contextlib
 import os
 import platform
 import secrets
+import signal
 import socket
 import time
 from collections import Counter, defaultdict
@@ -74,6 +75,27 @@ DEFAULT_COLLAPSE = CollapseParams()
 
 class UsageError(Exception):
     """A configuration problem the user must fix (missing RAW_DIR, unwritable OUT_DIR, ...)."""
+
+
+class TooManyRejects(Exception):
+    """The run finished and wrote everything, but its share of rejects is above max_reject_share."""
+
+    def __init__(self, manifest: dict[str, Any]) -> None:
+        c = manifest["counts"]
+        super().__init__(f"{c['rejects']} of {c['input_records']} input records were rejected "
+                         f"({manifest['reject_share']:.0%}), above --max-reject-share "
+                         f"{manifest['config']['max_reject_share']:.0%}; see rejects/ for the reasons")
+        self.manifest = manifest
+
+
+# Warn loudly above this share of rejects (a broken scraper must not look like a quiet day).
+WARN_REJECT_SHARE = 0.2
+
+
+def fault(point: str) -> None:
+    """Fault injection for the interruption tests: NEWSCLEAN_FAULT=<point> kills this process there."""
+    if os.environ.get("NEWSCLEAN_FAULT") == point:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass(frozen=True)
@@ -584,8 +606,10 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
             if progress:
                 progress("write", n, len(results))
         counts_out = {k: w.rows for k, w in writers.items()}
-        for w in writers.values():
+        for name, w in writers.items():
             w.close()
+            if name == "articles":
+                fault("between_tables")
     except BaseException:
         for w in writers.values():
             w.abort()
@@ -601,6 +625,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     t0 = time.perf_counter()
     index_new = pa.concat_tables(index_parts) if index_parts else INDEX.empty_table()
     write_table_atomic(index_new, ctx.out_dir / "state" / "index" / f"{rid}.parquet")
+    fault("index_update")
     write_sketch_params(ctx.out_dir, params)
     counts_path = ctx.staging_dir / "line-counts.parquet"
     if counts_path.exists():
@@ -608,6 +633,12 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     ledger_rows = [row for r in results for row in r.ledger]
     write_table_atomic(pa.Table.from_pylist(ledger_rows, schema=LEDGER), ctx.out_dir / "state" / "ledger" / f"{rid}.parquet")
     t["state"] += time.perf_counter() - t0
+    records_total = max(records, 1)
+    reject_share = counts_out["rejects"] / records_total
+    if reject_share > WARN_REJECT_SHARE:
+        ctx.manifest.setdefault("warnings", []).append(
+            f"{counts_out['rejects']} of {records} input records were rejected ({reject_share:.0%}): "
+            "check the scraper; rejects/ says why for each")
 
     reject_reasons: Counter[str] = Counter()
     removal_reasons: Counter[str] = Counter()
@@ -633,12 +664,16 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
         "seconds": {k: round(v, 4) for k, v in sorted(t.items())} | {
             "total": round(time.perf_counter() - ctx.started, 4)},
         "tables": {k: f"{k}/{rid}.parquet" for k in writers},
+        "reject_share": round(reject_share, 4),
         "batch_task_runs": [r.task_run_id for r in results if r.task_run_id],
     })
     write_json_atomic(m, ctx.out_dir / "runs" / f"{rid}.json")
     remove_tree(ctx.staging_dir)
     _remove_empty(ctx.out_dir / ".staging")
     ctx.lock.release()
+    limit = ctx.config.max_reject_share
+    if limit is not None and reject_share > limit:
+        raise TooManyRejects(m)
     return m
 
 
@@ -686,6 +721,7 @@ def run_pipeline(raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str
             ingested = []
             for spec in ctx.batches:
                 ingested.append(ingest_batch(spec))
+                fault("ingest")
                 if progress:
                     progress("ingest", len(ingested), len(ctx.batches))
             keys_path = learn_recurring(ctx, ingested)
@@ -695,6 +731,8 @@ def run_pipeline(raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str
                 if progress:
                     progress("clean", len(results), len(ctx.batches))
         return finalize_run(ctx, results, progress)
+    except TooManyRejects:
+        raise  # everything was written and committed; only the exit status says it failed
     except BaseException as exc:
         fail_run(ctx, exc)
         raise

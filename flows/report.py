@@ -21,6 +21,8 @@ def summary_lines(m: dict[str, Any]) -> list[str]:
     ]
     if c.get("records_already_processed"):
         lines.append(f"  already processed by an earlier run: {c['records_already_processed']} records")
+    for w in m.get("warnings", []):
+        lines.append(f"  WARNING   {w}")
     lines.append(f"  output    {m.get('out_dir')}  (manifest: runs/{m['run_id']}.json)")
     lines.append(f"  time      {m.get('seconds', {}).get('total', 0):.1f} s")
     return lines
