@@ -7,6 +7,7 @@ entries. See cleaners/catalogue.toml for the format and the built-in rules.
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -14,6 +15,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import regex
+
+log = logging.getLogger(__name__)
+# Time budget of one line against one site's combined patterns. The `regex` engine is used (not
+# `re`) because it can stop a match after a timeout: a user's pattern with catastrophic
+# backtracking costs at most this per line, never a hung run; the line is then judged unmatched.
+MATCH_TIMEOUT_S = 0.25
 
 BUILTIN = Path(__file__).with_name("catalogue.toml")
 WHERE = ("anywhere", "edge")
@@ -85,8 +94,8 @@ def _rule(raw: Any, where_from: str) -> Rule:
         if len(p) > MAX_PATTERN_CHARS:
             raise CatalogueError(f"{where_from}: rule '{name}': pattern longer than {MAX_PATTERN_CHARS} characters")
         try:
-            compiled = re.compile(p)
-        except re.error as exc:
+            compiled = regex.compile(p)
+        except regex.error as exc:
             raise CatalogueError(f"{where_from}: rule '{name}': invalid pattern {p!r}: {exc}") from None
         if compiled.groups:
             raise CatalogueError(f"{where_from}: rule '{name}': use non-capturing groups (?:...) in {p!r}")
@@ -165,14 +174,18 @@ class Matcher:
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
         parts = [f"(?P<r{i}>{'|'.join(f'(?:{p})' for p in r.patterns)})" for i, r in enumerate(self.rules)]
-        self.regex = re.compile("|".join(parts) or "(?!)", re.IGNORECASE)
+        self.regex = regex.compile("|".join(parts) or "(?!)", regex.IGNORECASE | regex.VERSION0)
 
     def match(self, line: str) -> Rule | None:
         """The first rule whose pattern matches the whole (decoration-stripped) line, else None."""
         key = match_key(line)
         if not key:
             return None
-        m = self.regex.fullmatch(key)
+        try:
+            m = self.regex.fullmatch(key, timeout=MATCH_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("debris patterns timed out on a line of %d characters; line kept", len(key))
+            return None
         if m is None or m.lastgroup is None:
             return None
         return self.rules[int(m.lastgroup[1:])]

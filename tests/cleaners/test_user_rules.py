@@ -67,3 +67,15 @@ def test_bad_rule_files_say_what_to_fix(tmp_path, content, message):
     p.write_text(content, encoding="utf-8")
     with pytest.raises(CatalogueError, match=message):
         load_catalogue(p)
+
+
+def test_a_catastrophic_user_pattern_cannot_hang_cleaning(tmp_path):
+    import time
+
+    p = tmp_path / "evil.toml"
+    p.write_text("[[rule]]\nname = 'evil'\npatterns = ['(?:\\w+\\s?)*!', '(?:x+x+)+y']\n", encoding="utf-8")
+    cat = catalogue_with((str(p),))
+    line = "word " * 5000 + "?"
+    t0 = time.perf_counter()
+    clean_article([P1, line, "x" * 5000, P2], title="x", catalogue=cat)
+    assert time.perf_counter() - t0 < 5.0
