@@ -55,6 +55,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the same pipeline as plain Python, without Prefect (no flow-run history or artifact)")
     r.add_argument("--json", action="store_true", help="print the run manifest as JSON instead of the summary")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+    rp = sub.add_parser("report", help="print what a run did (or write it as an HTML page)",
+                        description="What a run did: inputs seen, new, skipped; articles kept, duplicates, rejects by "
+                                    "reason; removals by rule; the largest duplicate clusters; seconds per stage.")
+    rp.add_argument("out_dir", nargs="?", default="output", metavar="OUT_DIR")
+    rp.add_argument("--run", metavar="RUN_ID", help="a run id from OUT_DIR/runs (default: the latest finished run)")
+    rp.add_argument("--html", metavar="FILE", help="write a self-contained HTML page with charts to FILE")
+    ex = sub.add_parser("explain", help="show one article's journey: removals, duplicates, matches",
+                        description="Show one article's source, every line removed with its rule, and the "
+                                    "duplicates it absorbed or the survivor it matched.")
+    ex.add_argument("out_dir", metavar="OUT_DIR")
+    ex.add_argument("article_id", metavar="ARTICLE_ID")
     return p
 
 
@@ -169,7 +180,24 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return _run(args)
-    raise AssertionError(f"unknown command {args.command}")
+    from pathlib import Path
+
+    from flows import inspect
+
+    out = Path(args.out_dir)
+    try:
+        if args.command == "report":
+            if args.html:
+                Path(args.html).write_text(inspect.report_html(out, args.run), encoding="utf-8")
+                print(f"wrote {args.html}")
+            else:
+                print(inspect.report_text(out, args.run))
+            return 0
+        print(inspect.explain(out, args.article_id))
+        return 0
+    except (FileNotFoundError, KeyError) as exc:
+        print(f"newsclean: error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
