@@ -339,6 +339,7 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
     t["stage_write"] += time.perf_counter() - t0
     res.articles, res.rejects, res.reject_reasons = len(articles), len(rej_rows), dict(rejects)
     res.seconds = dict(t)
+    fault("ingest")
     return res
 
 
@@ -721,7 +722,6 @@ def run_pipeline(raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str
             ingested = []
             for spec in ctx.batches:
                 ingested.append(ingest_batch(spec))
-                fault("ingest")
                 if progress:
                     progress("ingest", len(ingested), len(ctx.batches))
             keys_path = learn_recurring(ctx, ingested)

@@ -121,3 +121,35 @@ def test_a_killed_run_is_rolled_back_and_the_rerun_equals_an_uninterrupted_run(t
     assert not list(out.rglob(".*.tmp"))
     index = rows(out, "state/index")
     assert len(index) == len({r["article_id"] for r in index}) == len(rows(out, "articles")) + len(rows(out, "duplicates"))
+
+
+@pytest.mark.flow
+def test_killing_the_prefect_flow_process_is_rolled_back_too(tmp_path):
+    raw = _sample_raw(tmp_path)
+    run_pipeline(raw, tmp_path / "clean")
+    out = tmp_path / "out"
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home")}
+    env.pop("PREFECT_API_URL", None)
+    cmd = [sys.executable, "-m", "flows", "run", "-q", "--batch-files", "2", str(raw), str(out)]
+    # Prefect's temporary server is a child process that outlives a SIGKILLed parent: run the flow in
+    # its own process group, with output to a file (an orphan would hold a pipe open), and end the group.
+    import signal
+
+    log = tmp_path / "killed.log"
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
+                                env={**env, "NEWSCLEAN_FAULT": "between_tables"})
+        try:
+            code = proc.wait(timeout=300)
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    assert code == -9, log.read_text()[-2000:]
+    (m,) = [json.loads(p.read_text()) for p in (out / "runs").glob("*.json")]
+    assert m["status"] == "running"  # the killed run's manifest says it did not finish
+    again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    for table in ("articles", "duplicates", "removals", "rejects"):
+        assert without_run_columns(rows(out, table)) == without_run_columns(rows(tmp_path / "clean", table)), table
