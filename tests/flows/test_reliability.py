@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -142,10 +143,8 @@ def test_killing_the_prefect_flow_process_is_rolled_back_too(tmp_path):
         try:
             code = proc.wait(timeout=300)
         finally:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
     assert code == -9, log.read_text()[-2000:]
     (m,) = [json.loads(p.read_text()) for p in (out / "runs").glob("*.json")]
     assert m["status"] == "running"  # the killed run's manifest says it did not finish
