@@ -47,8 +47,8 @@ class RecurringPolicy:
 def normal_form(line: str) -> str:
     """Casefolded, NFKC, digits as '0', whitespace collapsed: 'Updated 12:05 PM' -> 'updated 0:0 pm'."""
     s = normalize_line(line)
-    s = s.lower() if s.isascii() else unicodedata.normalize("NFKC", s).casefold()
-    return _SPACE.sub(" ", _DIGITS.sub("0", s)).strip()
+    s = s.lower() if s.isascii() else _SPACE.sub(" ", unicodedata.normalize("NFKC", s).casefold()).strip()
+    return _DIGITS.sub("0", s)
 
 
 def line_key(normal: str, scope: str = GLOBAL_SCOPE) -> int:
@@ -60,8 +60,9 @@ def scope_of(site: str | None) -> str:
     return (site or "").strip().lower().removeprefix("www.")
 
 
-def _reads_as_body(line: str) -> bool:
-    return len(_WORD.findall(line)) >= 12 and bool(_SENTENCE_END.search(line.strip()))
+def _reads_as_body(norm: str) -> bool:
+    """A long sentence-like line (12 words or more, closing punctuation)."""
+    return norm.count(" ") >= 11 and bool(_SENTENCE_END.search(norm))
 
 
 def article_line_keys(blocks: Sequence[str], site: str | None,
@@ -72,9 +73,9 @@ def article_line_keys(blocks: Sequence[str], site: str | None,
     for block in blocks:
         for line in block.split("\n"):
             norm = normal_form(line)
-            if not norm or len(_WORD.findall(norm)) > policy.max_words:
+            if not norm or norm.count(" ") >= policy.max_words:
                 continue
-            body = _reads_as_body(line)
+            body = _reads_as_body(norm)
             for sc in scopes:
                 k = line_key(norm, sc)
                 prev = out.get(k)

@@ -36,11 +36,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from dedupe.exact import Candidate, survivor_rank
-from dedupe.minhash import MinHasher, combine, fmix32
+from dedupe.minhash import EMPTY, MinHasher, combine, fmix32
 from dedupe.unionfind import UnionFind
 
 
@@ -89,6 +90,20 @@ class Sketcher:
         params.check()
         self.params = params
         self.hasher = MinHasher(params.num_perm, params.seed)
+
+    def sketch_collapsed(self, col: Any) -> Sketch:
+        """The sketch of a collapsed article (dedupe.paragraphs.Collapsed made with this sketcher's
+        hasher and shingle size), from the paragraph signatures collapse already computed: the
+        article's signature is the slot-wise minimum of its kept paragraphs' signatures."""
+        src = col.sources
+        if not src:
+            return Sketch(np.full(self.params.num_perm, EMPTY, dtype=np.uint32), 0, np.empty(0, dtype=np.uint64))
+        sigs = col.signatures[src]
+        sig = sigs.min(axis=0)
+        n = len(np.unique(np.concatenate([col.shingles[i] for i in src])))
+        long_rows = [k for k, i in enumerate(src) if col.n_tokens[i] >= self.params.para_min_words and len(col.shingles[i])]
+        keys = (sigs[long_rows, 0].astype(np.uint64) << np.uint64(32)) | sigs[long_rows, 1].astype(np.uint64)
+        return Sketch(sig, int(n), np.unique(keys))
 
     def sketch(self, paragraph_token_hashes: Sequence[np.ndarray]) -> Sketch:
         p = self.params

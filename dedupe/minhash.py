@@ -35,10 +35,24 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
+class _TokenHashCache(dict[str, int]):
+    """token -> xxh32 of its UTF-8 bytes, filled on first use (words repeat across a corpus)."""
+
+    MAX = 1 << 20
+
+    def __missing__(self, token: str) -> int:
+        if len(self) >= self.MAX:
+            self.clear()
+        h = self[token] = xxhash.xxh32_intdigest(token.encode("utf-8"))
+        return h
+
+
+_TOKEN_HASHES = _TokenHashCache()
+
+
 def token_hashes(tokens: Sequence[str]) -> np.ndarray:
-    """One 32-bit hash per token (uint32 array)."""
-    h = xxhash.xxh32_intdigest
-    return np.fromiter((h(t.encode("utf-8")) for t in tokens), dtype=np.uint32, count=len(tokens))
+    """One 32-bit hash per token (uint32 array): xxh32 of its UTF-8 bytes."""
+    return np.fromiter(map(_TOKEN_HASHES.__getitem__, tokens), dtype=np.uint32, count=len(tokens))
 
 
 def combine(th: np.ndarray, k: int) -> np.ndarray:

@@ -80,8 +80,11 @@ class Collapsed:
     texts: list[str]  # the text each kept slot carries (possibly a more complete variant)
     dropped: list[Dropped] = field(default_factory=list)
     captions: list[str] = field(default_factory=list)
-    token_hashes: list[np.ndarray] = field(default_factory=list)  # per kept slot, for the article signature
     sources: list[int] = field(default_factory=list)  # per kept slot, the input index whose text it carries
+    # Per input paragraph (reused for the article's corpus sketch: every paragraph hashed once):
+    signatures: np.ndarray = field(default_factory=lambda: np.empty((0, 0), dtype=np.uint32))
+    shingles: list[np.ndarray] = field(default_factory=list)
+    n_tokens: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -120,7 +123,15 @@ def refrains(texts: Sequence[str], paras: Sequence[_Para], params: CollapseParam
     return {i for g in groups.values() if len(g) >= params.refrain_copies for i in g}
 
 
-def duplicate_groups(paras: Sequence[_Para], params: CollapseParams, hasher: MinHasher,
+def paragraph_signatures(paras: Sequence[_Para], hasher: MinHasher) -> np.ndarray:
+    """uint32[len(paras), num_perm]: the MinHash signature of every paragraph, from one permutation pass."""
+    if not paras:
+        return np.empty((0, hasher.num_perm), dtype=np.uint32)
+    offsets = np.cumsum([0] + [len(p.shingles) for p in paras])
+    return hasher.signatures(np.concatenate([p.shingles for p in paras]), offsets.tolist())
+
+
+def duplicate_groups(paras: Sequence[_Para], params: CollapseParams, sigs: np.ndarray,
                      protected: set[int] | None = None) -> tuple[UnionFind[int], dict[tuple[int, int], float]]:
     """Union-find over paragraph indexes joining verified duplicates, and the similarity of each joined pair."""
     n = len(paras)
@@ -129,35 +140,32 @@ def duplicate_groups(paras: Sequence[_Para], params: CollapseParams, hasher: Min
     protected = protected or set()
     if n < 2:
         return uf, sims
-    offsets = np.cumsum([0] + [len(p.shingles) for p in paras])
-    sigs = hasher.signatures(np.concatenate([p.shingles for p in paras]), offsets.tolist())
     est = (sigs[:, None, :] == sigs[None, :, :]).mean(axis=2)
     sizes = np.array([len(p.shingles) for p in paras], dtype=np.float64)
-    empty = (sigs == EMPTY).all(axis=1)
-    for i in range(n):
-        if empty[i] or i in protected:
+    lens = np.array([len(p.tokens) for p in paras])
+    out = (sigs == EMPTY).all(axis=1) | (lens < params.min_words)  # short lines: _collapse_adjacent_short
+    if protected:
+        out[list(protected)] = True
+    small = np.minimum(sizes[:, None], sizes[None, :])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c_est = np.where(small > 0, est * (sizes[:, None] + sizes[None, :]) / ((1.0 + est) * small), 0.0)
+    # candidates: an estimate near a threshold, or lengths within one word (checked exactly below)
+    near = (est >= params.jaccard - params.candidate_margin) | (c_est >= params.containment - params.candidate_margin)
+    cand = (near | (np.abs(lens[:, None] - lens[None, :]) <= 1)) & ~out[:, None] & ~out[None, :]
+    for i, j in zip(*np.nonzero(np.triu(cand, 1)), strict=True):
+        i, j = int(i), int(j)
+        ti, tj = paras[i].tokens, paras[j].tokens
+        if abs(len(ti) - len(tj)) <= 1 and within_one_word(ti, tj):
+            uf.union(i, j)  # one word more, less or changed: short sentences lose too many shingles
+            sims[(i, j)] = round(_exact(paras[i].shingles, paras[j].shingles)[0], 4)
             continue
-        short_i = len(paras[i].tokens) < params.min_words
-        for j in range(i + 1, n):
-            if empty[j] or j in protected:
-                continue
-            short_j = len(paras[j].tokens) < params.min_words
-            if short_i or short_j:
-                continue  # short lines: only exact neighbours collapse (_collapse_adjacent_short)
-            if abs(len(paras[i].tokens) - len(paras[j].tokens)) <= 1 and within_one_word(paras[i].tokens, paras[j].tokens):
-                uf.union(i, j)  # one word more, less or changed: short sentences lose too many shingles
-                sims[(i, j)] = round(_exact(paras[i].shingles, paras[j].shingles)[0], 4)
-                continue
-            e = est[i, j]
-            small = min(sizes[i], sizes[j])
-            c_est = e * (sizes[i] + sizes[j]) / ((1.0 + e) * small) if small else 0.0
-            if e < params.jaccard - params.candidate_margin and c_est < params.containment - params.candidate_margin:
-                continue
-            jac, cont = _exact(paras[i].shingles, paras[j].shingles)
-            smaller_words = min(len(paras[i].tokens), len(paras[j].tokens))
-            if jac >= params.jaccard or (cont >= params.containment and smaller_words >= params.containment_min_words):
-                uf.union(i, j)
-                sims[(i, j)] = round(max(jac, cont if smaller_words >= params.containment_min_words else 0.0), 4)
+        if not near[i, j]:
+            continue
+        jac, cont = _exact(paras[i].shingles, paras[j].shingles)
+        smaller_words = min(len(ti), len(tj))
+        if jac >= params.jaccard or (cont >= params.containment and smaller_words >= params.containment_min_words):
+            uf.union(i, j)
+            sims[(i, j)] = round(max(jac, cont if smaller_words >= params.containment_min_words else 0.0), 4)
     return uf, sims
 
 
@@ -172,14 +180,15 @@ def collapse(paragraphs: Sequence[str], captions: Sequence[str] = (),
     """
     hasher = hasher or _hasher(params.num_perm, params.seed)
     paras = _prepare(paragraphs, params.shingle_words)
-    uf, sims = duplicate_groups(paras, params, hasher, refrains(paragraphs, paras, params))
-    result = Collapsed([], [])
+    sigs = paragraph_signatures(paras, hasher)
+    uf, sims = duplicate_groups(paras, params, sigs, refrains(paragraphs, paras, params))
+    result = Collapsed([], [], signatures=sigs, shingles=[p.shingles for p in paras],
+                       n_tokens=[len(p.tokens) for p in paras])
     for group in sorted((sorted(g) for g in uf.groups()), key=lambda g: g[0]):  # in order of first copies
         first = group[0]
         best = max(group, key=lambda i: (len(paras[i].tokens), -i))
         result.kept.append(first)
         result.texts.append(paragraphs[best])
-        result.token_hashes.append(paras[best].th)
         result.sources.append(best)
         for i in group[1:]:
             result.dropped.append(Dropped(i, first, _pair_sim(sims, paras, first, i)))
@@ -211,7 +220,6 @@ def _collapse_adjacent_short(result: Collapsed, paras: Sequence[_Para], params: 
 def _keep_slots(result: Collapsed, slots: list[int]) -> None:
     result.kept = [result.kept[s] for s in slots]
     result.texts = [result.texts[s] for s in slots]
-    result.token_hashes = [result.token_hashes[s] for s in slots]
     result.sources = [result.sources[s] for s in slots]
 
 
@@ -263,7 +271,7 @@ def _collapse_captions(captions: Sequence[str], params: CollapseParams, hasher: 
         return list(captions)
     paras = _prepare(captions, params.shingle_words)
     # a repeated credit or caption is never structure: exact repeats collapse wherever they are
-    uf, _ = duplicate_groups(paras, params, hasher)
+    uf, _ = duplicate_groups(paras, params, paragraph_signatures(paras, hasher))
     first_of: dict[tuple[str, ...], int] = {}
     for i, p in enumerate(paras):
         key = tuple(p.tokens) if p.tokens else (captions[i].strip(),)

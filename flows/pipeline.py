@@ -31,7 +31,8 @@ from cleaners import patterns, recurring
 from dedupe.corpus import Corpus, CorpusParams, Sketcher
 from dedupe.corpus import cluster as corpus_cluster
 from dedupe.exact import Candidate, content_hash, url_key
-from dedupe.paragraphs import CollapseParams, collapse
+from dedupe.minhash import MinHasher
+from dedupe.paragraphs import Collapsed, CollapseParams, collapse
 from flows import workers
 from flows.config import RunConfig
 from flows.ingest import InputFile, discover, domain_of, file_digest, parse_date, read_file, split_jsonl
@@ -393,14 +394,15 @@ def clean_one(a: Article, config: RunConfig | None = None, recurring_keys: froze
     return a.replace(**changes)
 
 
-def collapse_one(a: Article, params: CollapseParams | None = None) -> tuple[Article, list[np.ndarray]]:
+def collapse_one(a: Article, params: CollapseParams | None = None,
+                 hasher: MinHasher | None = None) -> tuple[Article, Collapsed]:
     """Collapse near-duplicate paragraphs and captions of one cleaned article (dedupe/paragraphs.py).
 
-    Returns the article and the token hashes of its kept paragraphs (for its corpus sketch).
+    Returns the article and the collapse result (its paragraph signatures make the corpus sketch).
     """
-    res = collapse(a.blocks, a.captions, params or DEFAULT_COLLAPSE)
+    res = collapse(a.blocks, a.captions, params or DEFAULT_COLLAPSE, hasher)
     if not res.dropped and len(res.captions) == len(a.captions):
-        return a, res.token_hashes
+        return a, res
     pos = a.block_positions()
     removals = []
     for d in res.dropped:
@@ -416,7 +418,7 @@ def collapse_one(a: Article, params: CollapseParams | None = None) -> tuple[Arti
                                 dup_of=pos[d.kept], similarity=d.similarity))
     art = a.replace(blocks=tuple(res.texts), positions=tuple(pos[i] for i in res.kept), captions=tuple(res.captions),
                     removals=tuple(sorted(a.removals + tuple(removals), key=lambda r: (r.position, r.line or -1))))
-    return art, res.token_hashes
+    return art, res
 
 
 def clean_batch(spec: BatchSpec, ingested: IngestResult, recurring_path: str | None = None) -> BatchResult:
@@ -425,6 +427,7 @@ def clean_batch(spec: BatchSpec, ingested: IngestResult, recurring_path: str | N
     stem = _stem(spec.staging_dir, spec.index)
     res = BatchResult(spec.index, f"{stem}-articles.parquet", f"{stem}-removals.parquet", ingested.rejects_path)
     sketcher = Sketcher(spec.config.corpus_params())
+    collapse_params = CollapseParams(shingle_words=spec.config.shingle_words)
     keys: frozenset[int] = frozenset()
     if recurring_path:
         keys = frozenset(pq.read_table(recurring_path).column("key").to_pylist())
@@ -439,7 +442,7 @@ def clean_batch(spec: BatchSpec, ingested: IngestResult, recurring_path: str | N
         art = clean_one(item, spec.config, keys)
         t["clean"] += time.perf_counter() - t0
         t0 = time.perf_counter()
-        art, token_hashes = collapse_one(art)
+        art, collapsed = collapse_one(art, collapse_params, sketcher.hasher)
         t["collapse"] += time.perf_counter() - t0
         if not art.blocks:
             rej = Reject(art.source_file, art.source_line, "no_text_after_cleaning",
@@ -450,7 +453,7 @@ def clean_batch(spec: BatchSpec, ingested: IngestResult, recurring_path: str | N
             rem_rows.extend(removal_rows(art.article_id, art.removals, spec.run_id))
             continue
         t0 = time.perf_counter()
-        sk = sketcher.sketch(token_hashes)
+        sk = sketcher.sketch_collapsed(collapsed)
         t["signatures"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         text = art.text

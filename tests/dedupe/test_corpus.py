@@ -103,3 +103,16 @@ def test_window_days_limits_matches_to_nearby_dates():
     near = {d.article_id: d for d in cluster(corpus, is_new, CorpusParams(window_days=60))[0]}
     assert far["a"].cluster_id != far["b"].cluster_id
     assert near["a"].cluster_id == near["b"].cluster_id
+
+
+def test_sketch_from_collapse_equals_sketch_from_text():
+    """The live path (signatures reused from paragraph collapse) and the rebuild path agree exactly."""
+    from dedupe.paragraphs import CollapseParams, collapse
+
+    paras = S.UPDATED + [S.BASE[2]]  # one repeated paragraph: collapse drops it
+    col = collapse(paras, (), CollapseParams(), SKETCHER.hasher)
+    live = SKETCHER.sketch_collapsed(col)
+    rebuilt = SKETCHER.sketch([token_hashes(tokenize(p)) for p in col.texts])
+    assert np.array_equal(live.signature, rebuilt.signature)
+    assert live.n_shingles == rebuilt.n_shingles
+    assert np.array_equal(live.para_keys, rebuilt.para_keys)
