@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--workers", type=int, default=1, metavar="N",
                    help="worker processes for reading and cleaning batches (default: %(default)s; "
                         "use the number of cores for large runs)")
+    r.add_argument("--dask-address", metavar="tcp://HOST:PORT",
+                   help="run the batch tasks on an existing Dask cluster (prefect-dask's DaskTaskRunner); "
+                        "--workers then says how many batches are in flight")
     r.add_argument("--max-reject-share", type=float, default=None, metavar="SHARE",
                    help="exit with status 4 when more than SHARE (0-1) of the input records were rejected "
                         "(everything is still written); by default rejects never fail a run")
@@ -124,6 +127,8 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     bar = _DelayedBar(enabled=not args.quiet and not args.json)
     try:
+        if args.no_prefect and args.dask_address:
+            raise UsageError("--dask-address needs the Prefect flow; drop --no-prefect")
         if args.no_prefect:
             from flows.pipeline import run_pipeline
 
@@ -168,11 +173,17 @@ def _run_flow(args: argparse.Namespace, bar: _DelayedBar) -> dict[str, Any]:
     from flows import flow as flow_module
 
     flow_module.progress_hook = bar
+    clean_news = flow_module.clean_news
+    if args.dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        clean_news = clean_news.with_options(task_runner=DaskTaskRunner(address=args.dask_address))  # type: ignore[arg-type]
     # The heartbeat thread costs ~1 s per flow call at exit and is of no use to a one-shot run.
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return flow_module.clean_news(raw_dir=args.raw_dir, out_dir=args.out_dir, batch_files=args.batch_files,
+        return clean_news(raw_dir=args.raw_dir, out_dir=args.out_dir, batch_files=args.batch_files,
                                       batch_mb=args.batch_mb, reprocess=args.reprocess, rules=list(args.rules),
-                                      workers=args.workers, max_reject_share=args.max_reject_share)
+                                      workers=args.workers, max_reject_share=args.max_reject_share,
+                                      dask_address=args.dask_address)
 
 
 def main(argv: list[str] | None = None) -> int:

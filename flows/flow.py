@@ -5,6 +5,8 @@ The flow is thin: every step is a function of flows.pipeline, callable without P
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from flows import prefect_env
@@ -12,7 +14,7 @@ from flows import prefect_env
 prefect_env.configure()
 
 from prefect import flow, get_run_logger, task  # noqa: E402
-from prefect.artifacts import create_markdown_artifact  # noqa: E402
+from prefect.artifacts import create_link_artifact, create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.runtime import task_run  # noqa: E402
 
@@ -97,15 +99,22 @@ def _run_window(task: Any, calls: list[tuple[Any, ...]], width: int, stage: str)
 def clean_news(raw_dir: str = "raw", out_dir: str = "output", batch_files: int = RunConfig.batch_files,
                batch_mb: int = RunConfig.batch_bytes // (1024 * 1024), reprocess: bool = False,
                rules: list[str] | None = None, workers: int = 1,
-               max_reject_share: float | None = None) -> dict[str, Any]:
+               max_reject_share: float | None = None, dask_address: str | None = None) -> dict[str, Any]:
     """Clean and deduplicate the scraped articles under raw_dir into Parquet tables under out_dir.
 
-    Returns the run manifest (also written to out_dir/runs/<run_id>.json).
+    Returns the run manifest (also written to out_dir/runs/<run_id>.json). With `dask_address`
+    (and the flow's task runner set to a DaskTaskRunner on that cluster, as `newsclean run
+    --dask-address` does) the batch tasks run on the cluster's workers, `workers` of them at a
+    time; the global steps (learning, clustering, the writes) stay in this process.
     """
     logger = get_run_logger()
     config = RunConfig(batch_files=batch_files, batch_bytes=batch_mb * 1024 * 1024, reprocess=reprocess,
                        rules_files=tuple(rules or ()), workers=max(1, workers), max_reject_share=max_reject_share)
     ctx = start_run(raw_dir, out_dir, config)
+    if dask_address:
+        # on a cluster each batch task does its own work (no process pool inside a Dask worker)
+        single = replace(config, workers=1)
+        ctx.batches = [replace(b, config=single) for b in ctx.batches]
     logger.info("run %s: %d files seen, %d new or changed, %d unchanged; %d batches",
                 ctx.run_id, ctx.files_seen, ctx.files_new, ctx.files_skipped, len(ctx.batches))
     try:
@@ -125,6 +134,10 @@ def clean_news(raw_dir: str = "raw", out_dir: str = "output", batch_files: int =
     c = manifest["counts"]
     logger.info("run %s finished: %d articles, %d duplicates, %d rejects, %d removals",
                 ctx.run_id, c["articles"], c["duplicates"], c["rejects"], c["removals"])
+    for warning in manifest.get("warnings", []):
+        logger.warning(warning)
     create_markdown_artifact(key="clean-news-run", markdown=summary_markdown(manifest),
                              description=f"newsclean run {ctx.run_id}")
+    create_link_artifact(key="clean-news-output", link=Path(manifest["out_dir"]).as_uri(),
+                         link_text=f"output of run {ctx.run_id}", description="the run's output folder")
     return manifest

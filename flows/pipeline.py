@@ -127,6 +127,7 @@ class BatchResult:
     seconds: dict[str, float] = field(default_factory=dict)
     input_bytes: int = 0
     task_run_id: str | None = None  # the Prefect task run that cleaned this batch, when run by the flow
+    worker: str = ""  # host:pid of the process that cleaned it
 
 
 @dataclass
@@ -479,6 +480,7 @@ def clean_batch(spec: BatchSpec, ingested: IngestResult, recurring_path: str | N
     res.articles, res.rejects, res.removals = len(art_rows), ingested.rejects + len(extra_rejects), len(rem_rows)
     res.reject_reasons, res.removal_reasons = dict(rejects), dict(removal_reasons)
     res.seconds = dict(t)
+    res.worker = f"{socket.gethostname()}:{os.getpid()}"
     return res
 
 
@@ -670,6 +672,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
         "tables": {k: f"{k}/{rid}.parquet" for k in writers},
         "reject_share": round(reject_share, 4),
         "batch_task_runs": [r.task_run_id for r in results if r.task_run_id],
+        "batch_workers": sorted({r.worker for r in results}),
     })
     write_json_atomic(m, ctx.out_dir / "runs" / f"{rid}.json")
     remove_tree(ctx.staging_dir)
