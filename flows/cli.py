@@ -58,6 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the same pipeline as plain Python, without Prefect (no flow-run history or artifact)")
     r.add_argument("--json", action="store_true", help="print the run manifest as JSON instead of the summary")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+    sv = sub.add_parser("serve", help="run the flow on a schedule (cron) through Prefect's scheduler",
+                        description="Serve the clean-news flow with a cron schedule. Without PREFECT_API_URL a "
+                                    "local Prefect server is started (PREFECT_HOME in OUT_DIR/.prefect) and stopped "
+                                    "on exit. Each run processes only new or changed inputs.")
+    sv.add_argument("raw_dir", nargs="?", default="raw", metavar="RAW_DIR")
+    sv.add_argument("out_dir", nargs="?", default="output", metavar="OUT_DIR")
+    sv.add_argument("--cron", required=True, metavar="EXPR", help='cron schedule, e.g. "0 * * * *" (hourly)')
+    sv.add_argument("--name", default="scheduled", help="deployment name (default: %(default)s)")
+    sv.add_argument("--port", type=int, default=None, help="port of the local server (default: a free one)")
+    sv.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes per run")
     rp = sub.add_parser("report", help="print what a run did (or write it as an HTML page)",
                         description="What a run did: inputs seen, new, skipped; articles kept, duplicates, rejects by "
                                     "reason; removals by rule; the largest duplicate clusters; seconds per stage.")
@@ -191,6 +201,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return _run(args)
+    if args.command == "serve":
+        from flows.pipeline import UsageError, check_dirs
+        from flows.serve import serve
+
+        try:
+            check_dirs(args.raw_dir, args.out_dir)
+        except UsageError as exc:
+            print(f"newsclean: error: {exc}", file=sys.stderr)
+            return 2
+        return serve(args.raw_dir, args.out_dir, args.cron, args.name, args.port, {"workers": args.workers})
     from pathlib import Path
 
     from flows import inspect

@@ -46,3 +46,33 @@ def test_flow_writes_parquet_and_publishes_an_artifact(prefect_harness, tmp_path
         time.sleep(1)
     assert any(manifest["run_id"] in (a.data or "") for a in artifacts)
     assert seen
+
+
+def test_flow_logs_batches_at_info_and_many_rejects_at_warning(prefect_harness, tmp_path):
+    import json as _json
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    from flows.flow import clean_news
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "feed.jsonl").write_text("{bad\n{bad\n{bad\n" + _json.dumps({"title": "t", "text": "Fine text."}) + "\n")
+    state = clean_news(raw_dir=str(raw), out_dir=str(tmp_path / "out"), return_state=True)
+    assert state.is_completed()
+    flow_run_id = state.state_details.flow_run_id
+
+    async def fetch():
+        async with get_client() as client:
+            return await client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+
+    deadline = time.monotonic() + 60
+    while True:
+        logs = asyncio.run(fetch())
+        warnings = [lg for lg in logs if lg.level >= 30 and "were rejected" in lg.message]
+        infos = [lg for lg in logs if lg.level == 20 and "clean batch 0" in lg.message]
+        if (warnings and infos) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert infos and warnings

@@ -1,0 +1,86 @@
+"""`newsclean serve`: the clean-news flow on a schedule, through Prefect's scheduler.
+
+Prefect cannot schedule on its embedded (ephemeral) server, so when no PREFECT_API_URL is set this
+starts a local `prefect server start` of its own (its own PREFECT_HOME under OUT_DIR/.prefect,
+analytics off, a free port), waits until it is healthy, serves the flow with the cron schedule,
+and stops the server on exit. With PREFECT_API_URL set, it serves against that server.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_local_server(home: Path, port: int, timeout: float = 120.0) -> subprocess.Popen[bytes]:
+    """Start `prefect server start` on 127.0.0.1:port with its own PREFECT_HOME; return once healthy."""
+    import httpx
+
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "DO_NOT_TRACK": "1", "PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port),
+           "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api"}
+    env.pop("PREFECT_API_URL", None)
+    log = open(home / "server.log", "ab")  # noqa: SIM115 (kept open for the server's lifetime)
+    proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                             "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    deadline = time.monotonic() + timeout
+    url = f"http://127.0.0.1:{port}/api/health"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the local Prefect server exited with status {proc.returncode}; see {home}/server.log")
+        try:
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    stop_server(proc)
+    raise RuntimeError(f"the local Prefect server did not become healthy in {timeout:.0f} s; see {home}/server.log")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def serve(raw_dir: str, out_dir: str, cron: str, name: str, port: int | None, parameters: dict[str, Any]) -> int:
+    """Serve the flow on `cron` until interrupted. Returns an exit status."""
+    out = Path(out_dir).resolve()
+    server = None
+    if not os.environ.get("PREFECT_API_URL"):
+        port = port or free_port()
+        print(f"newsclean: starting a local Prefect server on http://127.0.0.1:{port} "
+              f"(PREFECT_HOME={out / '.prefect'})", flush=True)
+        server = start_local_server(out / ".prefect", port)
+        os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
+    try:
+        from flows.flow import clean_news
+
+        params = {"raw_dir": str(Path(raw_dir).resolve()), "out_dir": str(out), **parameters}
+        print(f"newsclean: serving deployment clean-news/{name} on schedule '{cron}' "
+              f"(API {os.environ['PREFECT_API_URL']}); Ctrl-C stops", flush=True)
+        clean_news.serve(name=name, cron=cron, parameters=params, print_starting_message=False)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if server is not None:
+            stop_server(server)

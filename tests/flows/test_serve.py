@@ -1,0 +1,74 @@
+"""`newsclean serve`: a real local Prefect server, the served deployment triggered with run_deployment."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from flows.serve import free_port
+from tests.conftest import ROOT
+from tests.helpers import rows
+
+pytestmark = pytest.mark.flow
+
+TRIGGER = """
+from prefect.deployments import run_deployment
+run = run_deployment("clean-news/scheduled", timeout=300)
+print(run.state.type.value)
+"""
+
+
+def _wait_for_deployment(api: str, timeout: float = 180) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            r = httpx.get(f"{api}/deployments/name/clean-news/scheduled", timeout=3)
+            if r.status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise AssertionError("the deployment never appeared")
+
+
+def test_serve_runs_the_deployment_and_a_second_run_adds_nothing(tmp_path, raw_copy):
+    out = tmp_path / "out"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115
+    serve = subprocess.Popen([sys.executable, "-m", "flows", "serve", str(raw_copy), str(out), "--cron", "0 3 * * *",
+                              "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        _wait_for_deployment(api)
+        trig_env = {**env, "PREFECT_API_URL": api}
+        first = subprocess.run([sys.executable, "-c", TRIGGER], cwd=ROOT, env=trig_env, capture_output=True,
+                               text=True, timeout=320)
+        assert first.stdout.strip().endswith("COMPLETED"), first.stderr[-2000:] + (tmp_path / "serve.log").read_text()[-2000:]
+        n_articles = len(rows(out, "articles"))
+        assert n_articles == 9
+        second = subprocess.run([sys.executable, "-c", TRIGGER], cwd=ROOT, env=trig_env, capture_output=True,
+                                text=True, timeout=320)
+        assert second.stdout.strip().endswith("COMPLETED"), second.stderr[-2000:]
+        assert len(rows(out, "articles")) == n_articles and len(rows(out, "rejects")) == 2  # nothing new
+        assert len(list((out / "runs").glob("*.json"))) == 2
+    finally:
+        serve.send_signal(signal.SIGINT)
+        try:
+            serve.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(serve.pid, signal.SIGKILL)
+        log.close()
+    # the local server was stopped with the serve command
+    import httpx
+
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{api}/health", timeout=3)
