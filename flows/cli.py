@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-reject-share", type=float, default=None, metavar="SHARE",
                    help="exit with status 4 when more than SHARE (0-1) of the input records were rejected "
                         "(everything is still written); by default rejects never fail a run")
+    r.add_argument("--warn-reject-share", type=float, default=RunConfig.warn_reject_share, metavar="SHARE",
+                   help="warn (summary, manifest, run logs) when more than SHARE of the records were rejected "
+                        "(default: %(default)s)")
     r.add_argument("--reprocess", action="store_true",
                    help="process every input again, even files the ledger in OUT_DIR/state says are unchanged")
     r.add_argument("--rules", action="append", default=[], metavar="FILE",
@@ -144,7 +147,7 @@ def _run(args: argparse.Namespace) -> int:
 
             config = RunConfig(batch_files=args.batch_files, batch_bytes=args.batch_mb * 1024 * 1024,
                                reprocess=args.reprocess, rules_files=tuple(args.rules), workers=args.workers,
-                               max_reject_share=args.max_reject_share)
+                               max_reject_share=args.max_reject_share, warn_reject_share=args.warn_reject_share)
             manifest = run_pipeline(args.raw_dir, args.out_dir, config, progress=bar)
         else:
             manifest = _run_flow(args, bar)
@@ -193,7 +196,7 @@ def _run_flow(args: argparse.Namespace, bar: _DelayedBar) -> dict[str, Any]:
         return clean_news(raw_dir=args.raw_dir, out_dir=args.out_dir, batch_files=args.batch_files,
                                       batch_mb=args.batch_mb, reprocess=args.reprocess, rules=list(args.rules),
                                       workers=args.workers, max_reject_share=args.max_reject_share,
-                                      dask_address=args.dask_address)
+                                      warn_reject_share=args.warn_reject_share, dask_address=args.dask_address)
 
 
 def main(argv: list[str] | None = None) -> int:

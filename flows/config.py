@@ -37,6 +37,8 @@ class RunConfig:
     # A run whose rejects exceed this share of its input records fails (exit code 4) after writing
     # everything; None: rejects never fail a run (they are data), the summary only warns.
     max_reject_share: float | None = None
+    # Above this share of rejects a run warns loudly (summary, manifest, WARNING in the run logs).
+    warn_reject_share: float = 0.2
 
     # Reprocess inputs already in the ledger (state/ledger) instead of skipping them.
     reprocess: bool = False

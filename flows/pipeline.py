@@ -89,10 +89,6 @@ class TooManyRejects(Exception):
         self.manifest = manifest
 
 
-# Warn loudly above this share of rejects (a broken scraper must not look like a quiet day).
-WARN_REJECT_SHARE = 0.2
-
-
 def fault(point: str) -> None:
     """Fault injection for the interruption tests: NEWSCLEAN_FAULT=<point> kills this process there."""
     if os.environ.get("NEWSCLEAN_FAULT") == point:
@@ -641,7 +637,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     t["state"] += time.perf_counter() - t0
     records_total = max(records, 1)
     reject_share = counts_out["rejects"] / records_total
-    if reject_share > WARN_REJECT_SHARE:
+    if reject_share > ctx.config.warn_reject_share:  # a broken scraper must not look like a quiet day
         ctx.manifest.setdefault("warnings", []).append(
             f"{counts_out['rejects']} of {records} input records were rejected ({reject_share:.0%}): "
             "check the scraper; rejects/ says why for each")

@@ -25,6 +25,7 @@ def test_help_explains_every_option():
     out = cli("run", "--help")
     assert out.returncode == 0
     for opt in ("RAW_DIR", "OUT_DIR", "--batch-files", "--batch-mb", "--reprocess", "--rules", "--no-prefect", "--json",
+                "--workers", "--dask-address", "--max-reject-share", "--warn-reject-share",
                 "--quiet"):
         assert opt in out.stdout
     top = cli("--help")
