@@ -159,25 +159,27 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
 
 
 def _bucket_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int, stats: dict[str, int]) -> list[np.ndarray]:
-    """All pairs of owners that share a key, from buckets of at most max_bucket distinct owners."""
+    """All pairs of owners that share a key, from buckets of at most max_bucket distinct owners.
+
+    Vectorised: one sort, then pairs are generated per bucket size (a handful of sizes), never per
+    bucket in Python.
+    """
     if len(keys) < 2:
         return []
     order = np.lexsort((owners, keys))
     k, o = keys[order], owners[order]
+    distinct = np.r_[True, (k[1:] != k[:-1]) | (o[1:] != o[:-1])]
+    k, o = k[distinct], o[distinct]
     starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    ends = np.r_[starts[1:], len(k)]
+    sizes = np.diff(np.r_[starts, len(k)])
+    big = sizes > max_bucket
+    if big.any():
+        stats["skipped_buckets"] = stats.get("skipped_buckets", 0) + int(big.sum())
     out = []
-    sizes = ends - starts
-    for s, e in zip(starts[sizes >= 2], ends[sizes >= 2], strict=True):
-        members = np.unique(o[s:e])
-        m = len(members)
-        if m < 2:
-            continue
-        if m > max_bucket:
-            stats["skipped_buckets"] = stats.get("skipped_buckets", 0) + 1
-            continue
-        i, j = np.triu_indices(m, 1)
-        out.append(np.stack([members[i], members[j]], axis=1))
+    for m in np.unique(sizes[(sizes >= 2) & ~big]):
+        s = starts[sizes == m]
+        i, j = np.triu_indices(int(m), 1)
+        out.append(np.stack([o[(s[:, None] + i[None, :]).ravel()], o[(s[:, None] + j[None, :]).ravel()]], axis=1))
     return out
 
 
@@ -196,7 +198,11 @@ def candidate_pairs(corpus: Corpus, is_new: np.ndarray, params: CorpusParams, st
             chunks += _bucket_pairs(pk, owners, params.max_bucket, stats)
     if not chunks:
         return np.empty((0, 2), dtype=np.int64)
-    pairs = np.unique(np.concatenate(chunks), axis=0)
+    pairs = np.concatenate(chunks)
+    pairs = np.sort(pairs, axis=1)  # (i, j) with i < j
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    pairs = np.unique(pairs[:, 0] * np.int64(n) + pairs[:, 1])
+    pairs = np.stack([pairs // n, pairs % n], axis=1)
     keep = is_new[pairs[:, 0]] | is_new[pairs[:, 1]]
     pairs = pairs[keep]
     stats["candidate_pairs"] = stats.get("candidate_pairs", 0) + len(pairs)
@@ -247,7 +253,6 @@ def cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams) -> tuple[l
     reused as background) must not bridge them into one cluster.
     """
     stats: dict[str, int] = {}
-    n = len(corpus.ids)
     edges: list[tuple[float, int, int, str, float | None]] = []
 
     # exact keys: same clean text, same normalised URL
@@ -268,8 +273,10 @@ def cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams) -> tuple[l
         stats["verified_pairs"] = int(ok.sum())
         edges += [(s, i, j, "near_duplicate", s) for (i, j), s in zip(pairs[ok].tolist(), sims[ok].tolist(), strict=True)]
 
-    uf: UnionFind[int] = UnionFind(range(n))
-    rep = {i: i for i in range(n)}  # component root -> its longest article
+    # only the new articles and the earlier ones an edge touches take part (an index of millions of
+    # earlier articles costs nothing here beyond their edges)
+    uf: UnionFind[int] = UnionFind(int(i) for i in np.flatnonzero(is_new))
+    rep: dict[int, int] = {}  # component root -> its longest article (absent: the root itself)
     kept: dict[tuple[int, int], tuple[str, float | None]] = {}
     ids = corpus.ids
     for _strength, i, j, reason, sim in sorted(edges, key=lambda e: (-e[0], ids[e[1]], ids[e[2]])):
@@ -280,7 +287,7 @@ def cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams) -> tuple[l
             a, b = min(i, j), max(i, j)
             kept.setdefault((a, b), (reason, sim))
             continue
-        pi, pj = rep[ri], rep[rj]
+        pi, pj = rep.get(ri, ri), rep.get(rj, rj)
         if reason != "same_text" and (pi, pj) != (i, j) and (pj, pi) != (i, j) and not _compatible(corpus, pi, pj, params):
             stats["rejected_bridges"] = stats.get("rejected_bridges", 0) + 1
             continue

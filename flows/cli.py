@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--dask-address", metavar="tcp://HOST:PORT",
                    help="run the batch tasks on an existing Dask cluster (prefect-dask's DaskTaskRunner); "
                         "--workers then says how many batches are in flight")
+    r.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                   help="change a limit on hostile input, e.g. --limit max_file_bytes=1e9 (repeatable; names: "
+                        + ", ".join(RunConfig.LIMITS) + ")")
     r.add_argument("--max-reject-share", type=float, default=None, metavar="SHARE",
                    help="exit with status 4 when more than SHARE (0-1) of the input records were rejected "
                         "(everything is still written); by default rejects never fail a run")
@@ -121,6 +124,12 @@ def _run(args: argparse.Namespace) -> int:
     from flows.pipeline import TooManyRejects, UsageError, check_dirs
     from flows.state import OutputLocked
 
+    try:
+        limits = {k.strip(): float(v) for k, _, v in (item.partition("=") for item in args.limit)}
+        RunConfig().with_limits(limits)
+    except ValueError as exc:
+        print(f"newsclean: error: --limit: {exc} (use NAME=NUMBER)", file=sys.stderr)
+        return 2
     if args.max_reject_share is not None and not 0 <= args.max_reject_share <= 1:
         print("newsclean: error: --max-reject-share must be between 0 and 1", file=sys.stderr)
         return 2
@@ -147,10 +156,11 @@ def _run(args: argparse.Namespace) -> int:
 
             config = RunConfig(batch_files=args.batch_files, batch_bytes=args.batch_mb * 1024 * 1024,
                                reprocess=args.reprocess, rules_files=tuple(args.rules), workers=args.workers,
-                               max_reject_share=args.max_reject_share, warn_reject_share=args.warn_reject_share)
+                               max_reject_share=args.max_reject_share,
+                               warn_reject_share=args.warn_reject_share).with_limits(limits)
             manifest = run_pipeline(args.raw_dir, args.out_dir, config, progress=bar)
         else:
-            manifest = _run_flow(args, bar)
+            manifest = _run_flow(args, bar, limits)
     except OutputLocked as exc:
         print(f"newsclean: error: {exc}", file=sys.stderr)
         return 3
@@ -180,7 +190,7 @@ def _print_result(args: argparse.Namespace, manifest: dict[str, Any]) -> None:
         print("\n".join(summary_lines(manifest)))
 
 
-def _run_flow(args: argparse.Namespace, bar: _DelayedBar) -> dict[str, Any]:
+def _run_flow(args: argparse.Namespace, bar: _DelayedBar, limits: dict[str, float]) -> dict[str, Any]:
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from flows import flow as flow_module
@@ -196,7 +206,8 @@ def _run_flow(args: argparse.Namespace, bar: _DelayedBar) -> dict[str, Any]:
         return clean_news(raw_dir=args.raw_dir, out_dir=args.out_dir, batch_files=args.batch_files,
                                       batch_mb=args.batch_mb, reprocess=args.reprocess, rules=list(args.rules),
                                       workers=args.workers, max_reject_share=args.max_reject_share,
-                                      warn_reject_share=args.warn_reject_share, dask_address=args.dask_address)
+                                      warn_reject_share=args.warn_reject_share, dask_address=args.dask_address,
+                                      limits=limits)
 
 
 def main(argv: list[str] | None = None) -> int:

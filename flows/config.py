@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from dedupe.corpus import CorpusParams
 
@@ -70,6 +70,19 @@ class RunConfig:
                             bands=self.dedup_bands, rows=self.dedup_rows, jaccard=self.dedup_jaccard,
                             containment=self.dedup_containment, window_days=self.dedup_window_days,
                             near_duplicates=self.near_duplicates)
+
+    LIMITS: ClassVar[tuple[str, ...]] = ("max_file_bytes", "max_decompressed_bytes", "max_gzip_ratio", "max_line_bytes", "max_html_bytes",
+              "max_article_chars", "max_article_blocks", "max_reject_raw_chars")
+
+    def with_limits(self, limits: dict[str, float]) -> RunConfig:
+        """A copy with some limits changed; an unknown name is a ValueError that lists the known ones."""
+        bad = sorted(set(limits) - set(self.LIMITS))
+        if bad:
+            raise ValueError(f"unknown limit(s) {', '.join(bad)}; known limits: {', '.join(self.LIMITS)}")
+        changes: dict[str, Any] = {k: (float(v) if k == "max_gzip_ratio" else int(v)) for k, v in limits.items()}
+        if any(v <= 0 for v in changes.values()):
+            raise ValueError("limits must be positive")
+        return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

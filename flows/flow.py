@@ -100,7 +100,7 @@ def clean_news(raw_dir: str = "raw", out_dir: str = "output", batch_files: int =
                batch_mb: int = RunConfig.batch_bytes // (1024 * 1024), reprocess: bool = False,
                rules: list[str] | None = None, workers: int = 1,
                max_reject_share: float | None = None, warn_reject_share: float = RunConfig.warn_reject_share,
-               dask_address: str | None = None) -> dict[str, Any]:
+               dask_address: str | None = None, limits: dict[str, float] | None = None) -> dict[str, Any]:
     """Clean and deduplicate the scraped articles under raw_dir into Parquet tables under out_dir.
 
     Returns the run manifest (also written to out_dir/runs/<run_id>.json). With `dask_address`
@@ -111,7 +111,7 @@ def clean_news(raw_dir: str = "raw", out_dir: str = "output", batch_files: int =
     logger = get_run_logger()
     config = RunConfig(batch_files=batch_files, batch_bytes=batch_mb * 1024 * 1024, reprocess=reprocess,
                        rules_files=tuple(rules or ()), workers=max(1, workers), max_reject_share=max_reject_share,
-                       warn_reject_share=warn_reject_share)
+                       warn_reject_share=warn_reject_share).with_limits(limits or {})
     ctx = start_run(raw_dir, out_dir, config)
     if dask_address:
         # on a cluster each batch task does its own work (no process pool inside a Dask worker)

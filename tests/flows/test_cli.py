@@ -25,7 +25,7 @@ def test_help_explains_every_option():
     out = cli("run", "--help")
     assert out.returncode == 0
     for opt in ("RAW_DIR", "OUT_DIR", "--batch-files", "--batch-mb", "--reprocess", "--rules", "--no-prefect", "--json",
-                "--workers", "--dask-address", "--max-reject-share", "--warn-reject-share",
+                "--workers", "--dask-address", "--max-reject-share", "--warn-reject-share", "--limit",
                 "--quiet"):
         assert opt in out.stdout
     top = cli("--help")
@@ -102,3 +102,12 @@ def test_user_rules_file_reaches_the_run(tmp_path, raw_copy):
     out = cli("run", "--no-prefect", "-q", "--rules", str(rules), str(raw_copy), str(tmp_path / "out"))
     assert out.returncode == 0, out.stderr
     assert any(r["reason"] == "council_votes" for r in rows(tmp_path / "out", "removals"))
+
+
+def test_limits_can_be_set_on_the_command_line(tmp_path, raw_copy):
+    out = cli("run", "--no-prefect", "-q", "--limit", "max_html_bytes=100", str(raw_copy), str(tmp_path / "out"))
+    assert out.returncode == 0, out.stderr
+    reasons = {r["reason"] for r in rows(tmp_path / "out", "rejects")}
+    assert "limit_max_html_bytes" in reasons
+    bad = cli("run", "--no-prefect", "--limit", "max_bananas=3", str(raw_copy), str(tmp_path / "out2"))
+    assert bad.returncode == 2 and "known limits" in bad.stderr

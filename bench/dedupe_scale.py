@@ -1,0 +1,80 @@
+"""Corpus-dedup scaling: candidate search and clustering over synthetic sketches.
+
+    python bench/dedupe_scale.py [--n 100000] [--index 0 1000000] [--new 10000]
+
+Sketches are drawn at random (uint32 signatures, 10-20 paragraph keys each) with 10% of the new
+articles planted as near-copies of others (half their signature slots shared), so buckets,
+candidates and verification see realistic loads. Reports seconds and peak traced memory for
+(a) clustering N articles in one run and (b) looking up `--new` articles against an index of
+each size in `--index` (ratios to the empty index).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import tracemalloc
+
+import numpy as np
+
+from dedupe.corpus import Corpus, CorpusParams, cluster
+from dedupe.exact import Candidate
+
+
+def synthetic(n: int, rng: np.random.Generator, earlier: bool, offset: int) -> Corpus:
+    p = CorpusParams()
+    sigs = rng.integers(0, 2**32, size=(n, p.num_perm), dtype=np.uint32)
+    copies = rng.choice(n, size=n // 10, replace=False)
+    for c in copies:
+        src = rng.integers(0, n)
+        mask = rng.random(p.num_perm) < 0.6
+        sigs[c, mask] = sigs[src, mask]
+    sizes = rng.integers(300, 900, size=n)
+    pk = [rng.integers(0, 2**63, size=rng.integers(10, 20), dtype=np.uint64) for _ in range(n)]
+    ids = [f"{'o' if earlier else 'n'}{offset + i:08d}" for i in range(n)]
+    cands = [Candidate(a, f"h{a}", None, float(i), int(sizes[i]), earlier, a if earlier else None) for i, a in enumerate(ids)]
+    return Corpus(ids, sigs, sizes, pk, cands, [a if earlier else None for a in ids])
+
+
+def concat(a: Corpus, b: Corpus) -> Corpus:
+    return Corpus(a.ids + b.ids, np.concatenate([a.signatures, b.signatures]), np.concatenate([a.n_shingles, b.n_shingles]),
+                  a.para_keys + b.para_keys, a.candidates + b.candidates, a.survivor_of + b.survivor_of)
+
+
+def timed(corpus: Corpus, is_new: np.ndarray) -> tuple[float, float, dict]:
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    _, stats = cluster(corpus, is_new, CorpusParams())
+    sec = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    return sec, peak, stats
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--index", type=int, nargs="+", default=[0, 100_000])
+    ap.add_argument("--new", type=int, default=10_000)
+    a = ap.parse_args()
+    rng = np.random.default_rng(1)
+    out: dict = {}
+    c = synthetic(a.n, rng, False, 0)
+    sec, peak, stats = timed(c, np.ones(a.n, dtype=bool))
+    out["one_run"] = {"n": a.n, "seconds": round(sec, 2), "peak_mb": round(peak, 1), **stats}
+    new = synthetic(a.new, rng, False, 0)
+    base = None
+    for size in a.index:
+        old = synthetic(size, rng, True, 0) if size else synthetic(0, rng, True, 0)
+        corpus = concat(old, new)
+        is_new = np.r_[np.zeros(size, dtype=bool), np.ones(a.new, dtype=bool)]
+        sec, peak, stats = timed(corpus, is_new)
+        base = base or sec
+        out[f"lookup_{a.new}_vs_{size}"] = {"seconds": round(sec, 2), "ratio_to_empty": round(sec / base, 2),
+                                           "peak_mb": round(peak, 1), "candidate_pairs": stats.get("candidate_pairs")}
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
