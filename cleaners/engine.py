@@ -302,29 +302,23 @@ def _body_span(lines: Sequence[_Line]) -> tuple[int | None, int]:
     return good[0], good[-1]
 
 
+def _reach_over_near(lines: list[_Line], start: int, indices: range) -> int:
+    """From `start`, step over removed lines and short sentences ('near') in `indices`; the last one reached."""
+    reached = start
+    for i in indices:
+        if lines[i].reason:
+            continue
+        if lines[i].cls != "near":
+            break
+        reached = i
+    return reached
+
+
 def _trim_edges(lines: list[_Line], first: int, last: int) -> None:
     """Lines before the first and after the last good paragraph, except short sentences touching the body."""
-    keep_before = first
-    for i in range(first - 1, -1, -1):
-        ln = lines[i]
-        if ln.reason:
-            continue
-        if ln.cls == "near":
-            keep_before = i
-            continue
-        break
-    for ln in lines[:keep_before]:
+    for ln in lines[:_reach_over_near(lines, first, range(first - 1, -1, -1))]:
         _drop(ln, "page_header", "before the article's body")
-    keep_after = last
-    for i in range(last + 1, len(lines)):
-        ln = lines[i]
-        if ln.reason:
-            continue
-        if ln.cls == "near":
-            keep_after = i
-            continue
-        break
-    for ln in lines[keep_after + 1:]:
+    for ln in lines[_reach_over_near(lines, last, range(last + 1, len(lines))) + 1:]:
         _drop(ln, "page_footer", "after the article's body")
 
 

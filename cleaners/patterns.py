@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -220,7 +220,3 @@ def matcher_for(site: str | None, cat: Catalogue | None = None) -> Matcher:
     """The compiled Matcher for an article's site (cached per catalogue and site section)."""
     cat = cat or builtin_catalogue()
     return _matcher(cat, cat.site_key(site))
-
-
-def rule_names(cat: Catalogue) -> Iterable[str]:
-    return [r.name for r in cat.rules]

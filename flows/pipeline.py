@@ -480,11 +480,6 @@ def clean_batch(spec: BatchSpec, ingested: IngestResult, recurring_path: str | N
     return res
 
 
-def process_batch(spec: BatchSpec) -> BatchResult:
-    """Ingest and clean one batch without cross-batch learning (no recurring lines)."""
-    return clean_batch(spec, ingest_batch(spec))
-
-
 # -------------------------------------------------------------------------------------- finalize
 
 def _sketch_arrays(tbl: pa.Table, num_perm: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:

@@ -1,14 +1,18 @@
-"""Exact duplicates (content hash, URL key) and the survivor rule."""
+"""Exact duplicate keys (content hash, URL key), the survivor rule, and exact-key clustering."""
 
 from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe.exact import Candidate, content_hash, exact_clusters, survivor_rank, url_key
+from dedupe.corpus import Corpus, CorpusParams, cluster
+from dedupe.exact import Candidate, content_hash, survivor_rank, url_key
+
+EXACT_ONLY = CorpusParams(near_duplicates=False)
 
 
 @pytest.mark.parametrize("a,b,same", [
@@ -36,6 +40,15 @@ def cand(aid, h="h", u=None, ts=None, n=100, earlier=False, cluster=None):
     return Candidate(aid, h, u, ts, n, earlier, cluster)
 
 
+def run(cands: list[Candidate]) -> dict:
+    n = len(cands)
+    corpus = Corpus([c.article_id for c in cands], np.zeros((n, EXACT_ONLY.num_perm), dtype=np.uint32),
+                    np.full(n, 100), [np.empty(0, np.uint64)] * n, cands,
+                    [c.article_id if c.earlier else None for c in cands])  # earlier ones: kept survivors
+    is_new = np.array([not c.earlier for c in cands])
+    return {d.article_id: d for d in cluster(corpus, is_new, EXACT_ONLY)[0]}
+
+
 def test_survivor_rule_earliest_then_longest_then_smallest_id():
     a = cand("b", ts=200.0, n=500)
     b = cand("a", ts=100.0, n=10)
@@ -48,19 +61,17 @@ def test_survivor_rule_earliest_then_longest_then_smallest_id():
 
 
 def test_same_text_or_same_url_cluster_transitively():
-    new = [cand("1", h="x", u="s.com/a"), cand("2", h="y", u="s.com/a"), cand("3", h="y"), cand("4", h="z")]
-    cluster_of, matches = exact_clusters(new)
-    assert cluster_of["1"] == cluster_of["2"] == cluster_of["3"] != cluster_of["4"]
-    assert {m.article_id: (m.duplicate_of, m.reason) for m in matches} == {
-        "2": ("1", "same_url"), "3": ("1", "same_url")}
+    d = run([cand("1", h="x", u="s.com/a"), cand("2", h="y", u="s.com/a"), cand("3", h="y"), cand("4", h="z")])
+    assert d["1"].cluster_id == d["2"].cluster_id == d["3"].cluster_id != d["4"].cluster_id
+    assert {k: (v.duplicate_of, v.reason) for k, v in d.items() if v.duplicate_of} == {
+        "2": ("1", "same_url"), "3": ("1", "same_text")}
+    assert d["3"].matched == "2"  # matched directly through article 2, which shares its text
 
 
 def test_earlier_survivor_stays_survivor():
-    old = cand("old", h="x", ts=999.0, n=1, earlier=True, cluster="c-old")
-    new = [cand("new", h="x", ts=1.0, n=1000)]
-    cluster_of, matches = exact_clusters(new, [old])
-    assert cluster_of == {"new": "c-old"}
-    assert [(m.article_id, m.duplicate_of, m.similarity) for m in matches] == [("new", "old", 1.0)]
+    d = run([cand("old", h="x", ts=999.0, n=1, earlier=True, cluster="c-old"), cand("new", h="x", ts=1.0, n=1000)])
+    assert set(d) == {"new"}
+    assert (d["new"].cluster_id, d["new"].duplicate_of, d["new"].similarity) == ("c-old", "old", 1.0)
 
 
 @settings(max_examples=60, deadline=None)
@@ -69,9 +80,9 @@ def test_earlier_survivor_stays_survivor():
                 min_size=1, max_size=12), st.randoms())
 def test_partition_and_survivors_do_not_depend_on_order(specs, rnd):
     items = [cand(f"id{i:02d}", h, u, ts, n) for i, (h, u, ts, n) in enumerate(specs)]
-    base = exact_clusters(items)
+    base = run(items)
     shuffled = items[:]
     random.Random(rnd.random()).shuffle(shuffled)
-    again = exact_clusters(shuffled)
-    assert base[0] == again[0]
-    assert sorted(base[1], key=lambda m: m.article_id) == sorted(again[1], key=lambda m: m.article_id)
+    again = run(shuffled)
+    assert {k: (v.cluster_id, v.duplicate_of) for k, v in base.items()} == {
+        k: (v.cluster_id, v.duplicate_of) for k, v in again.items()}
