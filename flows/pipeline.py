@@ -456,7 +456,7 @@ def clean_batch(spec: BatchSpec, ingested: IngestResult, recurring_path: str | N
         text = art.text
         row = article_row(art, spec.run_id, content_hash=content_hash(text), url_key=url_key(art.url),
                           word_count=len(text.split()))
-        row.update(signature=sk.signature.astype("<u4").tobytes(), n_shingles=sk.n_shingles,
+        row.update(text_chars=len(text), signature=sk.signature.astype("<u4").tobytes(), n_shingles=sk.n_shingles,
                    para_keys=sk.para_keys)
         art_rows.append(row)
         t["dedupe_keys"] += time.perf_counter() - t0
@@ -501,10 +501,10 @@ def build_corpus(index: pa.Table, new: pa.Table, params: CorpusParams) -> tuple[
         index.column("article_id").to_pylist(), index.column("content_hash").to_pylist(),
         index.column("url_key").to_pylist(), index.column("published_ts").to_pylist(),
         index.column("text_chars").to_pylist(), index.column("cluster_id").to_pylist(), strict=True)]
-    new_c = [Candidate(a, h, u, None if p is None else p.timestamp(), len(t), False, None) for a, h, u, p, t in zip(
+    new_c = [Candidate(a, h, u, None if p is None else p.timestamp(), n or 0, False, None) for a, h, u, p, n in zip(
         new.column("article_id").to_pylist(), new.column("content_hash").to_pylist(),
         new.column("url_key").to_pylist(), new.column("published_at").to_pylist(),
-        new.column("text").to_pylist(), strict=True)]
+        new.column("text_chars").to_pylist(), strict=True)]
     corpus = Corpus(ids=[c.article_id for c in old_c + new_c], signatures=np.concatenate([o_sig, n_sig]),
                     n_shingles=np.concatenate([o_size, n_size]), para_keys=o_pk + n_pk, candidates=old_c + new_c,
                     survivor_of=index.column("survivor_id").to_pylist() + [None] * len(new_c))
@@ -545,7 +545,9 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     index = load_or_rebuild_index(ctx, params)
     check_sketch_params(ctx.out_dir, params, index.num_rows)
     seen = set(index.column("article_id").to_pylist())
-    key_cols = ["article_id", "content_hash", "url_key", "published_at", "text", "signature", "n_shingles", "para_keys"]
+    # only what clustering needs: ~0.5 KB per article (the signature), never the text
+    key_cols = ["article_id", "content_hash", "url_key", "published_at", "text_chars", "signature", "n_shingles",
+                "para_keys"]
     staged = [pq.read_table(r.articles_path, columns=key_cols) for r in results]
     new_tbl = pa.concat_tables(staged) if staged else STAGED_ARTICLES.empty_table().select(key_cols)
     fresh_mask = pa.array([a not in seen for a in new_tbl.column("article_id").to_pylist()], pa.bool_())
@@ -595,7 +597,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
                 "kept": pc.invert(is_dup),
                 "content_hash": arts.column("content_hash"), "url_key": arts.column("url_key"),
                 "published_ts": pc.divide(pc.cast(pc.cast(published, pa.timestamp("us")), pa.int64()), 1e6),
-                "text_chars": pc.cast(pc.utf8_length(arts.column("text")), pa.int64()),
+                "text_chars": arts.column("text_chars"),
                 "run_id": pa.array([rid] * arts.num_rows, pa.string()),
                 "signature": arts.column("signature"), "n_shingles": arts.column("n_shingles"),
                 "para_keys": arts.column("para_keys"),

@@ -49,6 +49,7 @@ DUPLICATES = pa.schema(ARTICLE_FIELDS + [
 ])
 # What later steps need to cluster an article (dedupe/corpus.py): staged with it, kept in state/index.
 SKETCH_FIELDS = [
+    pa.field("text_chars", pa.int64()),  # length of the clean text (the survivor rule's "most complete")
     pa.field("signature", pa.binary()),  # uint32[num_perm], little-endian
     pa.field("n_shingles", pa.int32()),
     pa.field("para_keys", pa.list_(pa.uint64())),

@@ -35,7 +35,6 @@ INDEX = pa.schema([
     pa.field("content_hash", pa.string()),
     pa.field("url_key", pa.string()),
     pa.field("published_ts", pa.float64()),
-    pa.field("text_chars", pa.int64()),
     pa.field("run_id", pa.string()),
     *SKETCH_FIELDS,
 ])
