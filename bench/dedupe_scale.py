@@ -1,6 +1,7 @@
 """Corpus-dedup scaling: candidate search and clustering over synthetic sketches.
 
     python bench/dedupe_scale.py [--n 100000] [--index 0 1000000] [--new 10000]
+    python bench/dedupe_scale.py --pipeline     # the pipeline's lookup path vs indexes of 0, 100k and 1M
 
 Sketches are drawn at random (uint32 signatures, 10-20 paragraph keys each) with 10% of the new
 articles planted as near-copies of others (half their signature slots shared), so buckets,
@@ -76,5 +77,58 @@ def main() -> None:
     print(json.dumps(out, indent=1))
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and "--pipeline" not in __import__("sys").argv:
     main()
+
+
+def index_table(c: Corpus):
+    """A state/index-like Arrow table of a synthetic corpus (as the pipeline reads it)."""
+    import pyarrow as pa
+
+    from flows.state import INDEX
+
+    n = len(c.ids)
+    return pa.table({
+        "article_id": c.ids, "cluster_id": c.ids, "survivor_id": c.ids, "kept": [True] * n,
+        "content_hash": [f"h{a}" for a in c.ids], "url_key": [None] * n,
+        "published_ts": [x.published_ts for x in c.candidates], "run_id": ["r"] * n,
+        "text_chars": c.n_shingles.astype("int64"),
+        "signature": [s.astype("<u4").tobytes() for s in c.signatures], "n_shingles": c.n_shingles.astype("int32"),
+        "para_keys": [k.tolist() for k in c.para_keys]}, schema=INDEX)
+
+
+def pipeline_lookup(index_sizes: list[int], n_new: int) -> dict:
+    """The pipeline's path: prune the index to the articles new ones can reach, then cluster."""
+    import pyarrow as pa
+
+    from flows.pipeline import build_corpus
+    from flows.sink import STAGED_ARTICLES
+
+    rng = np.random.default_rng(2)
+    new = synthetic(n_new, rng, False, 0)
+    new_tbl = pa.table({"article_id": new.ids, "content_hash": [f"n{a}" for a in new.ids], "url_key": [None] * n_new,
+                        "published_at": pa.array([None] * n_new, pa.timestamp("us", tz="UTC")),
+                        "text_chars": new.n_shingles.astype("int64"),
+                        "signature": [s.astype("<u4").tobytes() for s in new.signatures],
+                        "n_shingles": new.n_shingles.astype("int32"), "para_keys": [k.tolist() for k in new.para_keys]})
+    new_tbl = new_tbl.cast(pa.schema([STAGED_ARTICLES.field(n) for n in new_tbl.column_names]))
+    out, base = {}, None
+    for size in index_sizes:
+        old = synthetic(size, rng, True, 0)
+        # plant copies of 5% of the new articles in the index, so lookups find something
+        for i in range(0, min(size, n_new), 20):
+            old.signatures[i, :80] = new.signatures[i, :80]
+        idx = index_table(old)
+        t0 = time.perf_counter()
+        corpus, is_new = build_corpus(idx, new_tbl, CorpusParams())
+        decisions, stats = cluster(corpus, is_new, CorpusParams())
+        sec = time.perf_counter() - t0
+        base = base or sec
+        out[f"pipeline_lookup_{n_new}_vs_{size}"] = {"seconds": round(sec, 2), "ratio_to_empty": round(sec / base, 2),
+                                                    "reachable": int((~is_new).sum()),
+                                                    "matched": sum(d.duplicate_of is not None for d in decisions)}
+    return out
+
+
+if __name__ == "__main__" and "--pipeline" in __import__("sys").argv:
+    print(json.dumps(pipeline_lookup([0, 100_000, 1_000_000], 10_000), indent=1))

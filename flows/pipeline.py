@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 import cleaners
 from cleaners import patterns, recurring
-from dedupe.corpus import Corpus, CorpusParams, Sketcher
+from dedupe.corpus import Corpus, CorpusParams, Sketcher, band_keys
 from dedupe.corpus import cluster as corpus_cluster
 from dedupe.exact import Candidate, content_hash, url_key
 from dedupe.minhash import MinHasher
@@ -482,32 +482,83 @@ def clean_batch(spec: BatchSpec, ingested: IngestResult, recurring_path: str | N
 
 # -------------------------------------------------------------------------------------- finalize
 
-def _sketch_arrays(tbl: pa.Table, num_perm: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+def _sketch_arrays(tbl: pa.Table, num_perm: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(signatures uint32[n, num_perm], n_shingles, flat paragraph keys, their offsets) without Python objects:
+    the signature column's data buffer is read as it is (every value is num_perm * 4 bytes)."""
     n = tbl.num_rows
-    sigs = np.frombuffer(b"".join(tbl.column("signature").to_pylist()), dtype="<u4").reshape(n, num_perm) if n else \
-        np.empty((0, num_perm), dtype=np.uint32)
+    if not n:
+        return (np.empty((0, num_perm), dtype=np.uint32), np.empty(0, np.int64), np.empty(0, np.uint64),
+                np.zeros(1, np.int64))
+    sig_col = tbl.column("signature").combine_chunks()
+    offs = np.frombuffer(sig_col.buffers()[1], dtype=np.int32)[sig_col.offset: sig_col.offset + n + 1]
+    if offs[-1] - offs[0] != n * num_perm * 4 or np.any(np.diff(offs) != num_perm * 4):
+        raise ValueError(f"signatures of another size than num_perm={num_perm} in the index")
+    data = np.frombuffer(sig_col.buffers()[2], dtype="<u4")
+    sigs = data[offs[0] // 4: offs[-1] // 4].reshape(n, num_perm)
     sizes = tbl.column("n_shingles").to_numpy(zero_copy_only=False).astype(np.int64)
-    pk = tbl.column("para_keys").combine_chunks() if n else pa.array([], pa.list_(pa.uint64()))
-    flat = pk.flatten().to_numpy(zero_copy_only=False).astype(np.uint64)
-    offs = pk.offsets.to_numpy()
-    return sigs, sizes, [flat[offs[i]:offs[i + 1]] for i in range(n)]
+    pk = tbl.column("para_keys").combine_chunks()
+    pk_offsets = pk.offsets.to_numpy().astype(np.int64)
+    flat = pk.values.to_numpy(zero_copy_only=False).astype(np.uint64)
+    return sigs, sizes, flat, pk_offsets - pk_offsets[0]
+
+
+def _split(flat: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
+    return [flat[offsets[i]: offsets[i + 1]] for i in rows]
+
+
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """values in sorted_set (a sorted array), by binary search: cheap when the set is small."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    pos = np.searchsorted(sorted_set, values)
+    pos[pos == len(sorted_set)] = 0
+    return sorted_set[pos] == values
+
+
+def _reachable_old(index: pa.Table, o_sig: np.ndarray, o_pk: np.ndarray, o_pk_offsets: np.ndarray, new: pa.Table,
+                   n_sig: np.ndarray, n_pk: np.ndarray, params: CorpusParams) -> np.ndarray:
+    """Mask of the earlier articles that share a band key, a paragraph key, the clean text or the URL
+    with at least one new article: the only ones clustering can link to this run. Array work only
+    (binary search into the new articles' sorted keys), no Python object per earlier article."""
+    hit = np.zeros(index.num_rows, dtype=bool)
+    if not index.num_rows or not new.num_rows:
+        return hit
+    if params.near_duplicates:
+        ob = band_keys(o_sig, params.bands, params.rows)
+        hit |= _member(ob, np.unique(band_keys(n_sig, params.bands, params.rows))).any(axis=1)
+        if len(o_pk) and len(n_pk):
+            owners = np.repeat(np.arange(index.num_rows), np.diff(o_pk_offsets))
+            hit[owners[_member(o_pk, np.unique(n_pk))]] = True
+    for col in ("content_hash", "url_key"):
+        values = pc.drop_null(new.column(col))
+        if len(values):
+            hit |= pc.fill_null(pc.is_in(index.column(col), value_set=pa.array(values.to_pylist(), pa.string())),
+                                False).to_numpy(zero_copy_only=False)
+    return hit
 
 
 def build_corpus(index: pa.Table, new: pa.Table, params: CorpusParams) -> tuple[Corpus, np.ndarray]:
-    """Earlier articles (state/index) followed by this run's new ones, as one Corpus; and the is_new mask."""
-    o_sig, o_size, o_pk = _sketch_arrays(index, params.num_perm)
-    n_sig, n_size, n_pk = _sketch_arrays(new, params.num_perm)
+    """The earlier articles (state/index) a new one can reach, followed by this run's new ones, as one
+    Corpus; and the is_new mask. Unreachable earlier articles could get no edge, so leaving them out
+    changes no decision."""
+    o_sig, o_size, o_flat, o_offs = _sketch_arrays(index, params.num_perm)
+    n_sig, n_size, n_flat, n_offs = _sketch_arrays(new, params.num_perm)
+    keep = _reachable_old(index, o_sig, o_flat, o_offs, new, n_sig, n_flat, params)
+    rows = np.flatnonzero(keep)
+    old = index.take(pa.array(rows, pa.int64()))
+    o_sig, o_size, o_pk = o_sig[rows], o_size[rows], _split(o_flat, o_offs, rows)
+    n_pk = _split(n_flat, n_offs, np.arange(new.num_rows))
     old_c = [Candidate(a, h, u, p, n or 0, True, c) for a, h, u, p, n, c in zip(
-        index.column("article_id").to_pylist(), index.column("content_hash").to_pylist(),
-        index.column("url_key").to_pylist(), index.column("published_ts").to_pylist(),
-        index.column("text_chars").to_pylist(), index.column("cluster_id").to_pylist(), strict=True)]
+        old.column("article_id").to_pylist(), old.column("content_hash").to_pylist(),
+        old.column("url_key").to_pylist(), old.column("published_ts").to_pylist(),
+        old.column("text_chars").to_pylist(), old.column("cluster_id").to_pylist(), strict=True)]
     new_c = [Candidate(a, h, u, None if p is None else p.timestamp(), n or 0, False, None) for a, h, u, p, n in zip(
         new.column("article_id").to_pylist(), new.column("content_hash").to_pylist(),
         new.column("url_key").to_pylist(), new.column("published_at").to_pylist(),
         new.column("text_chars").to_pylist(), strict=True)]
     corpus = Corpus(ids=[c.article_id for c in old_c + new_c], signatures=np.concatenate([o_sig, n_sig]),
                     n_shingles=np.concatenate([o_size, n_size]), para_keys=o_pk + n_pk, candidates=old_c + new_c,
-                    survivor_of=index.column("survivor_id").to_pylist() + [None] * len(new_c))
+                    survivor_of=old.column("survivor_id").to_pylist() + [None] * len(new_c))
     is_new = np.zeros(len(corpus.ids), dtype=bool)
     is_new[len(old_c):] = True
     return corpus, is_new
@@ -656,6 +707,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
         },
         "duplicates_by_reason": dict(sorted(dup_reasons.items())),
         "dedupe": {**dedupe_stats, "index_articles_before": index.num_rows,
+                   "index_articles_reachable": int((~is_new).sum()),
                    "params": {k: getattr(params, k) for k in ("num_perm", "shingle_words", "bands", "rows", "jaccard",
                                                                "containment", "window_days")}},
         "rejects_by_reason": dict(reject_reasons.most_common()),
