@@ -1,0 +1,255 @@
+"""Per-batch steps: ingest (files -> staged raw articles, line counts), the global learning of
+recurring lines between the two passes, and clean (clean, collapse, sketch -> staged Parquet).
+
+Each step takes paths and small specs and leaves its results in OUT_DIR/.staging/<run_id>/, so it
+can run in this process, in a worker process or on a Dask worker."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+import cleaners
+from cleaners import patterns, recurring
+from dedupe.corpus import Sketcher
+from dedupe.exact import content_hash, url_key
+from dedupe.minhash import MinHasher
+from dedupe.paragraphs import Collapsed, CollapseParams, collapse
+from flows.config import RunConfig
+from flows.ingest import domain_of, file_digest, parse_date, read_file
+from flows.records import Article, Reject, Removal
+from flows.runs import BatchResult, BatchSpec, IngestResult, RunContext, fault
+from flows.sink import (
+    REJECTS,
+    REMOVALS,
+    STAGED_ARTICLES,
+    article_row,
+    read_pickle,
+    reject_row,
+    removal_rows,
+    to_table,
+    write_pickle_atomic,
+    write_table_atomic,
+)
+from flows.state import read_line_counts
+
+DEFAULT_COLLAPSE = CollapseParams()
+
+
+LINE_COUNTS = pa.schema([("key", pa.uint64()), ("site_scope", pa.bool_()), ("n", pa.int64()), ("n_body", pa.int64())])
+
+
+def _stem(staging: str, index: int) -> Path:
+    return Path(staging) / f"batch-{index:05d}"
+
+
+def ingest_batch(spec: BatchSpec) -> IngestResult:
+    """Read one batch of files into raw articles and rejects; count the articles' line keys."""
+    t: defaultdict[str, float] = defaultdict(float)
+    stem = _stem(spec.staging_dir, spec.index)
+    res = IngestResult(spec.index, f"{stem}-raw.pickle", f"{stem}-rejects.parquet", f"{stem}-lines.parquet")
+    articles: list[Article] = []
+    rej_rows: list[dict[str, Any]] = []
+    rejects: Counter[str] = Counter()
+    counts: dict[int, list[int]] = {}
+    fingerprints: set[int] = set()
+    learn = spec.config.recurring_site_min > 0 or spec.config.recurring_global_min > 0
+    for f in spec.files:
+        t0 = time.perf_counter()
+        items = list(read_file(f, spec.config))
+        t["ingest"] += time.perf_counter() - t0
+        res.input_bytes += (f.end if f.end is not None else f.size) - f.start
+        for item in items:
+            res.records += 1
+            if isinstance(item, Reject):
+                rej_rows.append(reject_row(item, spec.run_id))
+                rejects[item.reason] += 1
+                continue
+            art = item.replace(domain=item.domain or domain_of(item.url))
+            articles.append(art)
+            if learn:
+                t0 = time.perf_counter()
+                fp = recurring.fingerprint(art.blocks)
+                if fp not in fingerprints:
+                    fingerprints.add(fp)
+                    for key, (site_scope, body) in recurring.article_line_keys(art.blocks, art.domain or art.site).items():
+                        c = counts.get(key)
+                        if c is None:
+                            counts[key] = [int(site_scope), 1, int(body)]
+                        else:
+                            c[1] += 1
+                            c[2] += body
+                t["line_counts"] += time.perf_counter() - t0
+        if f.start != 0:
+            continue  # the ledger row of a sliced file comes with its first slice
+        try:
+            st = os.stat(f.path)
+            with open(f.path, "rb") as fh:
+                digest = file_digest(fh.read())
+            res.ledger.append({"source_file": f.source_file, "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+                               "digest": digest, "run_id": spec.run_id})
+        except OSError:
+            pass
+    t0 = time.perf_counter()
+    write_pickle_atomic(articles, Path(res.raw_path))
+    write_table_atomic(to_table(rej_rows, REJECTS), Path(res.rejects_path))
+    keys = list(counts)
+    write_table_atomic(pa.table({
+        "key": pa.array(keys, pa.uint64()), "site_scope": pa.array([bool(counts[k][0]) for k in keys]),
+        "n": pa.array([counts[k][1] for k in keys], pa.int64()), "n_body": pa.array([counts[k][2] for k in keys], pa.int64()),
+    }, schema=LINE_COUNTS), Path(res.counts_path))
+    t["stage_write"] += time.perf_counter() - t0
+    res.articles, res.rejects, res.reject_reasons = len(articles), len(rej_rows), dict(rejects)
+    res.seconds = dict(t)
+    fault("ingest")
+    return res
+
+
+def learn_recurring(ctx: RunContext, ingested: Sequence[IngestResult]) -> str:
+    """Merge this run's line-key counts with earlier runs' and stage the keys judged boilerplate.
+
+    Returns the path of the staged key array (read by clean_batch); the run's own counts are
+    staged too, to be committed to state/lines by finalize_run.
+    """
+    t0 = time.perf_counter()
+    run_counts = _sum_counts([pq.read_table(r.counts_path) for r in ingested])
+    write_table_atomic(run_counts, ctx.staging_dir / "line-counts.parquet")
+    cfg = ctx.config
+    policy = recurring.RecurringPolicy(site_min=cfg.recurring_site_min or 10**9,
+                                       global_min=cfg.recurring_global_min or 10**9,
+                                       max_body_share=cfg.recurring_max_body_share)
+    total = _sum_counts([run_counts, read_line_counts(ctx.out_dir)])
+    keys = recurring.select_recurring(zip(total.column("key").to_pylist(), total.column("n").to_pylist(),
+                                          total.column("n_body").to_pylist(), total.column("site_scope").to_pylist(),
+                                          strict=True), policy)
+    path = ctx.staging_dir / "recurring-keys.parquet"
+    write_table_atomic(pa.table({"key": pa.array(sorted(keys), pa.uint64())}), path)
+    ctx.manifest.setdefault("learned", {})["recurring_lines"] = len(keys)
+    ctx.manifest.setdefault("seconds_global", {})["learn_recurring"] = round(time.perf_counter() - t0, 4)
+    return str(path)
+
+
+def _sum_counts(tables: Sequence[pa.Table]) -> pa.Table:
+    tables = [t for t in tables if t.num_rows]
+    if not tables:
+        return LINE_COUNTS.empty_table()
+    t = pa.concat_tables([x.select(LINE_COUNTS.names).cast(LINE_COUNTS) for x in tables])
+    g = t.group_by("key").aggregate([("site_scope", "max"), ("n", "sum"), ("n_body", "sum")])
+    return pa.table({"key": g.column("key"), "site_scope": g.column("site_scope_max"),
+                     "n": g.column("n_sum"), "n_body": g.column("n_body_sum")}, schema=LINE_COUNTS)
+
+
+def clean_one(a: Article, config: RunConfig | None = None, recurring_keys: frozenset[int] = frozenset()) -> Article:
+    """Run the cleaners over one article; fills captions, removals, author and published_at."""
+    cat = patterns.catalogue_with(tuple(config.rules_files)) if config and config.rules_files else None
+    res = cleaners.clean_article(a.blocks, title=a.title, site=a.domain or a.site, catalogue=cat,
+                                 recurring=recurring_keys, extracted=a.fmt == "html")
+    pos = a.block_positions()
+    removals = tuple(Removal(pos[r.position], r.line, r.text, r.reason, r.detail) for r in res.removed)
+    changes: dict[str, Any] = {"blocks": tuple(res.blocks), "captions": tuple(res.captions),
+                               "removals": a.removals + removals, "positions": tuple(pos[p] for p in res.positions)}
+    if res.author and not a.author:
+        changes["author"] = res.author
+    if res.dateline and a.published_at is None:
+        changes["published_at"] = parse_date(res.dateline)
+    return a.replace(**changes)
+
+
+def collapse_one(a: Article, params: CollapseParams | None = None,
+                 hasher: MinHasher | None = None) -> tuple[Article, Collapsed]:
+    """Collapse near-duplicate paragraphs and captions of one cleaned article (dedupe/paragraphs.py).
+
+    Returns the article and the collapse result (its paragraph signatures make the corpus sketch).
+    """
+    res = collapse(a.blocks, a.captions, params or DEFAULT_COLLAPSE, hasher)
+    if not res.dropped and len(res.captions) == len(a.captions):
+        return a, res
+    pos = a.block_positions()
+    removals = []
+    for d in res.dropped:
+        if d.kept < 0:
+            removals.append(Removal(pos[d.index], None, a.blocks[d.index], "duplicate_paragraph",
+                                    "repeats a caption, credit or dateline of the article", similarity=d.similarity))
+            continue
+        if d.replaced:
+            detail = f"replaced by the more complete copy at position {pos[d.kept]}"
+        else:
+            detail = f"near-duplicate of the paragraph kept at position {pos[d.kept]} (similarity {d.similarity:.2f})"
+        removals.append(Removal(pos[d.index], None, a.blocks[d.index], "duplicate_paragraph", detail,
+                                dup_of=pos[d.kept], similarity=d.similarity))
+    art = a.replace(blocks=tuple(res.texts), positions=tuple(pos[i] for i in res.kept), captions=tuple(res.captions),
+                    removals=tuple(sorted(a.removals + tuple(removals), key=lambda r: (r.position, r.line or -1))))
+    return art, res
+
+
+def clean_batch(spec: BatchSpec, ingested: IngestResult, recurring_path: str | None = None) -> BatchResult:
+    """Clean and collapse one batch of staged raw articles; stage articles, removals and rejects as Parquet."""
+    t: defaultdict[str, float] = defaultdict(float)
+    stem = _stem(spec.staging_dir, spec.index)
+    res = BatchResult(spec.index, f"{stem}-articles.parquet", f"{stem}-removals.parquet", ingested.rejects_path)
+    sketcher = Sketcher(spec.config.corpus_params())
+    collapse_params = CollapseParams(shingle_words=spec.config.shingle_words)
+    keys: frozenset[int] = frozenset()
+    if recurring_path:
+        keys = frozenset(pq.read_table(recurring_path).column("key").to_pylist())
+    articles: list[Article] = read_pickle(Path(ingested.raw_path))
+    art_rows: list[dict[str, Any]] = []
+    rem_rows: list[dict[str, Any]] = []
+    extra_rejects: list[dict[str, Any]] = []
+    rejects: Counter[str] = Counter(ingested.reject_reasons)
+    removal_reasons: Counter[str] = Counter()
+    for item in articles:
+        t0 = time.perf_counter()
+        art = clean_one(item, spec.config, keys)
+        t["clean"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        art, collapsed = collapse_one(art, collapse_params, sketcher.hasher)
+        t["collapse"] += time.perf_counter() - t0
+        if not art.blocks:
+            rej = Reject(art.source_file, art.source_line, "no_text_after_cleaning",
+                         "every paragraph of the article was removed as debris (see removals/ for each line and rule)",
+                         item.text[: spec.config.max_reject_raw_chars], art.record_index)
+            extra_rejects.append(reject_row(rej, spec.run_id))
+            rejects[rej.reason] += 1
+            rem_rows.extend(removal_rows(art.article_id, art.removals, spec.run_id))
+            continue
+        t0 = time.perf_counter()
+        sk = sketcher.sketch_collapsed(collapsed)
+        t["signatures"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        text = art.text
+        row = article_row(art, spec.run_id, content_hash=content_hash(text), url_key=url_key(art.url),
+                          word_count=len(text.split()))
+        row.update(text_chars=len(text), signature=sk.signature.astype("<u4").tobytes(), n_shingles=sk.n_shingles,
+                   para_keys=sk.para_keys)
+        art_rows.append(row)
+        t["dedupe_keys"] += time.perf_counter() - t0
+        rem_rows.extend(removal_rows(art.article_id, art.removals, spec.run_id))
+        removal_reasons.update(r.reason for r in art.removals)
+    t0 = time.perf_counter()
+    write_table_atomic(to_table(art_rows, STAGED_ARTICLES), Path(res.articles_path))
+    write_table_atomic(to_table(rem_rows, REMOVALS), Path(res.removals_path))
+    if extra_rejects:
+        rej = pa.concat_tables([pq.read_table(ingested.rejects_path), to_table(extra_rejects, REJECTS)])
+        res.rejects_path = f"{stem}-rejects-final.parquet"
+        write_table_atomic(rej, Path(res.rejects_path))
+    t["stage_write"] += time.perf_counter() - t0
+    for k, v in ingested.seconds.items():
+        t[k] += v
+    res.records, res.input_bytes, res.ledger = ingested.records, ingested.input_bytes, ingested.ledger
+    res.articles, res.rejects, res.removals = len(art_rows), ingested.rejects + len(extra_rejects), len(rem_rows)
+    res.reject_reasons, res.removal_reasons = dict(rejects), dict(removal_reasons)
+    res.seconds = dict(t)
+    res.worker = f"{socket.gethostname()}:{os.getpid()}"
+    return res
+
+
+# -------------------------------------------------------------------------------------- finalize

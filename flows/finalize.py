@@ -1,0 +1,297 @@
+"""The global step of a run: cluster this run's articles against each other and against earlier
+runs (only the earlier ones a new article can reach), write every table, commit state, finish the
+manifest."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from dedupe.corpus import Corpus, CorpusParams, band_keys
+from dedupe.corpus import cluster as corpus_cluster
+from dedupe.exact import Candidate
+from flows.runs import BatchResult, Progress, RunContext, TooManyRejects, fault
+from flows.sink import (
+    ARTICLES,
+    DUPLICATES,
+    REJECTS,
+    REMOVALS,
+    STAGED_ARTICLES,
+    AtomicParquetWriter,
+    write_json_atomic,
+    write_table_atomic,
+)
+from flows.state import (
+    INDEX,
+    LEDGER,
+    StateCorrupt,
+    check_sketch_params,
+    read_index,
+    rebuild_index,
+    remove_tree,
+    table_files,
+    write_sketch_params,
+)
+
+
+def _sketch_arrays(tbl: pa.Table, num_perm: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(signatures uint32[n, num_perm], n_shingles, flat paragraph keys, their offsets) without Python objects:
+    the signature column's data buffer is read as it is (every value is num_perm * 4 bytes)."""
+    n = tbl.num_rows
+    if not n:
+        return (np.empty((0, num_perm), dtype=np.uint32), np.empty(0, np.int64), np.empty(0, np.uint64),
+                np.zeros(1, np.int64))
+    sig_col = tbl.column("signature").combine_chunks()
+    offs = np.frombuffer(sig_col.buffers()[1], dtype=np.int32)[sig_col.offset: sig_col.offset + n + 1]
+    if offs[-1] - offs[0] != n * num_perm * 4 or np.any(np.diff(offs) != num_perm * 4):
+        raise ValueError(f"signatures of another size than num_perm={num_perm} in the index")
+    data = np.frombuffer(sig_col.buffers()[2], dtype="<u4")
+    sigs = data[offs[0] // 4: offs[-1] // 4].reshape(n, num_perm)
+    sizes = tbl.column("n_shingles").to_numpy(zero_copy_only=False).astype(np.int64)
+    pk = tbl.column("para_keys").combine_chunks()
+    pk_offsets = pk.offsets.to_numpy().astype(np.int64)
+    flat = pk.values.to_numpy(zero_copy_only=False).astype(np.uint64)
+    return sigs, sizes, flat, pk_offsets - pk_offsets[0]
+
+
+def _split(flat: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
+    return [flat[offsets[i]: offsets[i + 1]] for i in rows]
+
+
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """values in sorted_set (a sorted array), by binary search: cheap when the set is small."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    pos = np.searchsorted(sorted_set, values)
+    pos[pos == len(sorted_set)] = 0
+    return sorted_set[pos] == values
+
+
+def _reachable_old(index: pa.Table, o_sig: np.ndarray, o_pk: np.ndarray, o_pk_offsets: np.ndarray, new: pa.Table,
+                   n_sig: np.ndarray, n_pk: np.ndarray, params: CorpusParams) -> np.ndarray:
+    """Mask of the earlier articles that share a band key, a paragraph key, the clean text or the URL
+    with at least one new article: the only ones clustering can link to this run. Array work only
+    (binary search into the new articles' sorted keys), no Python object per earlier article."""
+    hit = np.zeros(index.num_rows, dtype=bool)
+    if not index.num_rows or not new.num_rows:
+        return hit
+    if params.near_duplicates:
+        ob = band_keys(o_sig, params.bands, params.rows)
+        hit |= _member(ob, np.unique(band_keys(n_sig, params.bands, params.rows))).any(axis=1)
+        if len(o_pk) and len(n_pk):
+            owners = np.repeat(np.arange(index.num_rows), np.diff(o_pk_offsets))
+            hit[owners[_member(o_pk, np.unique(n_pk))]] = True
+    for col in ("content_hash", "url_key"):
+        values = pc.drop_null(new.column(col))
+        if len(values):
+            hit |= pc.fill_null(pc.is_in(index.column(col), value_set=pa.array(values.to_pylist(), pa.string())),
+                                False).to_numpy(zero_copy_only=False)
+    return hit
+
+
+def build_corpus(index: pa.Table, new: pa.Table, params: CorpusParams) -> tuple[Corpus, np.ndarray]:
+    """The earlier articles (state/index) a new one can reach, followed by this run's new ones, as one
+    Corpus; and the is_new mask. Unreachable earlier articles could get no edge, so leaving them out
+    changes no decision."""
+    o_sig, o_size, o_flat, o_offs = _sketch_arrays(index, params.num_perm)
+    n_sig, n_size, n_flat, n_offs = _sketch_arrays(new, params.num_perm)
+    keep = _reachable_old(index, o_sig, o_flat, o_offs, new, n_sig, n_flat, params)
+    rows = np.flatnonzero(keep)
+    old = index.take(pa.array(rows, pa.int64()))
+    o_sig, o_size, o_pk = o_sig[rows], o_size[rows], _split(o_flat, o_offs, rows)
+    n_pk = _split(n_flat, n_offs, np.arange(new.num_rows))
+    old_c = [Candidate(a, h, u, p, n or 0, True, c) for a, h, u, p, n, c in zip(
+        old.column("article_id").to_pylist(), old.column("content_hash").to_pylist(),
+        old.column("url_key").to_pylist(), old.column("published_ts").to_pylist(),
+        old.column("text_chars").to_pylist(), old.column("cluster_id").to_pylist(), strict=True)]
+    new_c = [Candidate(a, h, u, None if p is None else p.timestamp(), n or 0, False, None) for a, h, u, p, n in zip(
+        new.column("article_id").to_pylist(), new.column("content_hash").to_pylist(),
+        new.column("url_key").to_pylist(), new.column("published_at").to_pylist(),
+        new.column("text_chars").to_pylist(), strict=True)]
+    corpus = Corpus(ids=[c.article_id for c in old_c + new_c], signatures=np.concatenate([o_sig, n_sig]),
+                    n_shingles=np.concatenate([o_size, n_size]), para_keys=o_pk + n_pk, candidates=old_c + new_c,
+                    survivor_of=old.column("survivor_id").to_pylist() + [None] * len(new_c))
+    is_new = np.zeros(len(corpus.ids), dtype=bool)
+    is_new[len(old_c):] = True
+    return corpus, is_new
+
+
+def load_or_rebuild_index(ctx: RunContext, params: CorpusParams) -> pa.Table:
+    """state/index, rebuilt from the tables when it is missing or unreadable while tables exist.
+
+    History is never silently forgotten: a rebuild is noted in the manifest.
+    """
+    has_tables = bool(table_files(ctx.out_dir, "articles") or table_files(ctx.out_dir, "duplicates"))
+    try:
+        index = read_index(ctx.out_dir)
+    except StateCorrupt:
+        index = None
+    if index is not None and (index.num_rows or not has_tables):
+        return index
+    if not has_tables:
+        return INDEX.empty_table()
+    index, note = rebuild_index(ctx.out_dir, params, ctx.run_id)
+    ctx.manifest.setdefault("warnings", []).append(note)
+    return index
+
+
+def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Progress | None = None) -> dict[str, Any]:
+    """Cluster the batch's articles against each other and against earlier runs; write every table;
+    commit state; finish the manifest. Returns the manifest."""
+    t: defaultdict[str, float] = defaultdict(float)
+    for r in results:
+        for k, v in r.seconds.items():
+            t[k] += v
+    results = sorted(results, key=lambda r: r.index)
+    t0 = time.perf_counter()
+    params = ctx.config.corpus_params()
+    index = load_or_rebuild_index(ctx, params)
+    check_sketch_params(ctx.out_dir, params, index.num_rows)
+    seen = set(index.column("article_id").to_pylist())
+    # only what clustering needs: ~0.5 KB per article (the signature), never the text
+    key_cols = ["article_id", "content_hash", "url_key", "published_at", "text_chars", "signature", "n_shingles",
+                "para_keys"]
+    staged = [pq.read_table(r.articles_path, columns=key_cols) for r in results]
+    new_tbl = pa.concat_tables(staged) if staged else STAGED_ARTICLES.empty_table().select(key_cols)
+    fresh_mask = pa.array([a not in seen for a in new_tbl.column("article_id").to_pylist()], pa.bool_())
+    unchanged = new_tbl.num_rows - pc.sum(fresh_mask).as_py() if new_tbl.num_rows else 0
+    new_tbl = new_tbl.filter(fresh_mask)
+    corpus, is_new = build_corpus(index, new_tbl, params)
+    decisions, dedupe_stats = corpus_cluster(corpus, is_new, params)
+    decision_of = {d.article_id: d for d in decisions}
+    t["dedupe"] += time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    rid = ctx.run_id
+    writers = {
+        "articles": AtomicParquetWriter(ctx.out_dir / "articles" / f"{rid}.parquet", ARTICLES),
+        "duplicates": AtomicParquetWriter(ctx.out_dir / "duplicates" / f"{rid}.parquet", DUPLICATES),
+        "removals": AtomicParquetWriter(ctx.out_dir / "removals" / f"{rid}.parquet", REMOVALS),
+        "rejects": AtomicParquetWriter(ctx.out_dir / "rejects" / f"{rid}.parquet", REJECTS),
+    }
+    index_parts: list[pa.Table] = []
+    seen_arr = pa.array(sorted(seen), pa.string())
+    try:
+        for n, r in enumerate(results, start=1):
+            arts = pq.read_table(r.articles_path)
+            if seen:
+                arts = arts.filter(pc.invert(pc.is_in(arts.column("article_id"), seen_arr)))
+            ids = arts.column("article_id").to_pylist()
+            dec = [decision_of[a] for a in ids]
+            arts = arts.set_column(arts.schema.get_field_index("cluster_id"), "cluster_id",
+                                   pa.array([d.cluster_id for d in dec], pa.string()))
+            is_dup = pa.array([d.duplicate_of is not None for d in dec], pa.bool_())
+            writers["articles"].write(arts.filter(pc.invert(is_dup)))
+            dups = [d for d in dec if d.duplicate_of is not None]
+            writers["duplicates"].write(
+                arts.filter(is_dup)
+                .append_column("duplicate_of", pa.array([d.duplicate_of for d in dups], pa.string()))
+                .append_column("similarity", pa.array([d.similarity for d in dups], pa.float64()))
+                .append_column("duplicate_reason", pa.array([d.reason for d in dups], pa.string()))
+                .append_column("matched_article_id", pa.array([d.matched for d in dups], pa.string())))
+            rem = pq.read_table(r.removals_path)
+            writers["removals"].write(rem.filter(pc.invert(pc.is_in(rem.column("article_id"), seen_arr))) if seen else rem)
+            writers["rejects"].write(pq.read_table(r.rejects_path))
+            published = arts.column("published_at")
+            index_parts.append(pa.table({
+                "article_id": arts.column("article_id"),
+                "cluster_id": pa.array([d.cluster_id for d in dec], pa.string()),
+                "survivor_id": pa.array([d.duplicate_of or d.article_id for d in dec], pa.string()),
+                "kept": pc.invert(is_dup),
+                "content_hash": arts.column("content_hash"), "url_key": arts.column("url_key"),
+                "published_ts": pc.divide(pc.cast(pc.cast(published, pa.timestamp("us")), pa.int64()), 1e6),
+                "text_chars": arts.column("text_chars"),
+                "run_id": pa.array([rid] * arts.num_rows, pa.string()),
+                "signature": arts.column("signature"), "n_shingles": arts.column("n_shingles"),
+                "para_keys": arts.column("para_keys"),
+            }, schema=INDEX))
+            if progress:
+                progress("write", n, len(results))
+        counts_out = {k: w.rows for k, w in writers.items()}
+        for name, w in writers.items():
+            w.close()
+            if name == "articles":
+                fault("between_tables")
+    except BaseException:
+        for w in writers.values():
+            w.abort()
+        raise
+    t["write"] += time.perf_counter() - t0
+
+    records = sum(r.records for r in results)
+    landed = counts_out["articles"] + counts_out["duplicates"] + counts_out["rejects"] + unchanged
+    if landed != records:
+        raise AssertionError(f"accounting error: {records} input records but {landed} landed "
+                             f"({counts_out} + {unchanged} unchanged); nothing was committed to state/")
+
+    t0 = time.perf_counter()
+    index_new = pa.concat_tables(index_parts) if index_parts else INDEX.empty_table()
+    write_table_atomic(index_new, ctx.out_dir / "state" / "index" / f"{rid}.parquet")
+    fault("index_update")
+    write_sketch_params(ctx.out_dir, params)
+    counts_path = ctx.staging_dir / "line-counts.parquet"
+    if counts_path.exists():
+        write_table_atomic(pq.read_table(counts_path), ctx.out_dir / "state" / "lines" / f"{rid}.parquet")
+    ledger_rows = [row for r in results for row in r.ledger]
+    write_table_atomic(pa.Table.from_pylist(ledger_rows, schema=LEDGER), ctx.out_dir / "state" / "ledger" / f"{rid}.parquet")
+    t["state"] += time.perf_counter() - t0
+    records_total = max(records, 1)
+    reject_share = counts_out["rejects"] / records_total
+    if reject_share > ctx.config.warn_reject_share:  # a broken scraper must not look like a quiet day
+        ctx.manifest.setdefault("warnings", []).append(
+            f"{counts_out['rejects']} of {records} input records were rejected ({reject_share:.0%}): "
+            "check the scraper; rejects/ says why for each")
+
+    reject_reasons: Counter[str] = Counter()
+    removal_reasons: Counter[str] = Counter()
+    for r in results:
+        reject_reasons.update(r.reject_reasons)
+        removal_reasons.update(r.removal_reasons)
+    dup_reasons = Counter(d.reason for d in decisions if d.duplicate_of is not None)
+    m = ctx.manifest
+    m.update({
+        "status": "finished",
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "counts": {
+            "input_records": records, "articles": counts_out["articles"], "duplicates": counts_out["duplicates"],
+            "rejects": counts_out["rejects"], "removals": counts_out["removals"],
+            "records_already_processed": unchanged, "input_bytes": sum(r.input_bytes for r in results),
+        },
+        "duplicates_by_reason": dict(sorted(dup_reasons.items())),
+        "dedupe": {**dedupe_stats, "index_articles_before": index.num_rows,
+                   "index_articles_reachable": int((~is_new).sum()),
+                   "params": {k: getattr(params, k) for k in ("num_perm", "shingle_words", "bands", "rows", "jaccard",
+                                                               "containment", "window_days")}},
+        "rejects_by_reason": dict(reject_reasons.most_common()),
+        "removals_by_reason": dict(removal_reasons.most_common()),
+        "seconds": {k: round(v, 4) for k, v in sorted(t.items())} | {
+            "total": round(time.perf_counter() - ctx.started, 4)},
+        "tables": {k: f"{k}/{rid}.parquet" for k in writers},
+        "reject_share": round(reject_share, 4),
+        "batch_task_runs": [r.task_run_id for r in results if r.task_run_id],
+        "batch_workers": sorted({r.worker for r in results}),
+    })
+    write_json_atomic(m, ctx.out_dir / "runs" / f"{rid}.json")
+    remove_tree(ctx.staging_dir)
+    _remove_empty(ctx.out_dir / ".staging")
+    ctx.lock.release()
+    limit = ctx.config.max_reject_share
+    if limit is not None and reject_share > limit:
+        raise TooManyRejects(m)
+    return m
+
+
+
+def _remove_empty(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.rmdir()
