@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from dedupe.corpus import Corpus, CorpusParams, band_keys
 from dedupe.corpus import cluster as corpus_cluster
 from dedupe.exact import Candidate
+from flows import keyindex
 from flows.runs import BatchResult, Progress, RunContext, TooManyRejects, fault
 from flows.sink import (
     ARTICLES,
@@ -36,6 +37,7 @@ from flows.state import (
     LEDGER,
     StateCorrupt,
     check_sketch_params,
+    index_files,
     read_index,
     rebuild_index,
     remove_tree,
@@ -77,20 +79,37 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[pos] == values
 
 
-def _reachable_old(index: pa.Table, o_sig: np.ndarray, o_pk: np.ndarray, o_pk_offsets: np.ndarray, new: pa.Table,
-                   n_sig: np.ndarray, n_pk: np.ndarray, params: CorpusParams) -> np.ndarray:
+def _reachable_old(out_dir: Path | None, index: pa.Table, o_sig: np.ndarray, o_pk: np.ndarray,
+                   o_pk_offsets: np.ndarray, new: pa.Table, n_sig: np.ndarray, n_pk: np.ndarray,
+                   params: CorpusParams) -> np.ndarray:
     """Mask of the earlier articles that share a band key, a paragraph key, the clean text or the URL
-    with at least one new article: the only ones clustering can link to this run. Array work only
-    (binary search into the new articles' sorted keys), no Python object per earlier article."""
+    with at least one new article: the only ones clustering can link to this run.
+
+    Band and paragraph keys are looked up in each index file's sorted key files (flows/keyindex.py):
+    a binary search per new key. An index file without them (a rebuilt index) is scanned with array
+    operations instead. No Python object is made per earlier article."""
     hit = np.zeros(index.num_rows, dtype=bool)
     if not index.num_rows or not new.num_rows:
         return hit
     if params.near_duplicates:
-        ob = band_keys(o_sig, params.bands, params.rows)
-        hit |= _member(ob, np.unique(band_keys(n_sig, params.bands, params.rows))).any(axis=1)
-        if len(o_pk) and len(n_pk):
-            owners = np.repeat(np.arange(index.num_rows), np.diff(o_pk_offsets))
-            hit[owners[_member(o_pk, np.unique(n_pk))]] = True
+        new_bands = np.unique(band_keys(n_sig, params.bands, params.rows))
+        new_paras = np.unique(n_pk)
+        files = index_files(out_dir) if out_dir is not None else []
+        if sum(n for _, n in files) != index.num_rows:
+            files = [("", index.num_rows)]  # not the files on disk (a rebuilt or synthetic index): scan
+        offset = 0
+        for stem, n in files:
+            rows = keyindex.lookup(out_dir, stem, n, new_bands, new_paras, params) if stem and out_dir else None
+            if rows is not None:
+                hit[offset + rows] = True
+            else:
+                part = slice(offset, offset + n)
+                hit[part] |= _member(band_keys(o_sig[part], params.bands, params.rows), new_bands).any(axis=1)
+                lo, hi = o_pk_offsets[offset], o_pk_offsets[offset + n]
+                if hi > lo and len(new_paras):
+                    owners = offset + np.repeat(np.arange(n), np.diff(o_pk_offsets[offset: offset + n + 1]))
+                    hit[owners[_member(o_pk[lo:hi], new_paras)]] = True
+            offset += n
     for col in ("content_hash", "url_key"):
         values = pc.drop_null(new.column(col))
         if len(values):
@@ -99,13 +118,14 @@ def _reachable_old(index: pa.Table, o_sig: np.ndarray, o_pk: np.ndarray, o_pk_of
     return hit
 
 
-def build_corpus(index: pa.Table, new: pa.Table, params: CorpusParams) -> tuple[Corpus, np.ndarray]:
+def build_corpus(index: pa.Table, new: pa.Table, params: CorpusParams,
+                 out_dir: Path | None = None) -> tuple[Corpus, np.ndarray]:
     """The earlier articles (state/index) a new one can reach, followed by this run's new ones, as one
     Corpus; and the is_new mask. Unreachable earlier articles could get no edge, so leaving them out
     changes no decision."""
     o_sig, o_size, o_flat, o_offs = _sketch_arrays(index, params.num_perm)
     n_sig, n_size, n_flat, n_offs = _sketch_arrays(new, params.num_perm)
-    keep = _reachable_old(index, o_sig, o_flat, o_offs, new, n_sig, n_flat, params)
+    keep = _reachable_old(out_dir, index, o_sig, o_flat, o_offs, new, n_sig, n_flat, params)
     rows = np.flatnonzero(keep)
     old = index.take(pa.array(rows, pa.int64()))
     o_sig, o_size, o_pk = o_sig[rows], o_size[rows], _split(o_flat, o_offs, rows)
@@ -166,7 +186,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     fresh_mask = pa.array([a not in seen for a in new_tbl.column("article_id").to_pylist()], pa.bool_())
     unchanged = new_tbl.num_rows - pc.sum(fresh_mask).as_py() if new_tbl.num_rows else 0
     new_tbl = new_tbl.filter(fresh_mask)
-    corpus, is_new = build_corpus(index, new_tbl, params)
+    corpus, is_new = build_corpus(index, new_tbl, params, ctx.out_dir)
     decisions, dedupe_stats = corpus_cluster(corpus, is_new, params)
     decision_of = {d.article_id: d for d in decisions}
     t["dedupe"] += time.perf_counter() - t0
@@ -236,6 +256,8 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
 
     t0 = time.perf_counter()
     index_new = pa.concat_tables(index_parts) if index_parts else INDEX.empty_table()
+    sigs, _, flat, offs = _sketch_arrays(index_new, params.num_perm)
+    keyindex.write_keys(ctx.out_dir, rid, sigs, flat, offs, params)  # before the index file: never stale
     write_table_atomic(index_new, ctx.out_dir / "state" / "index" / f"{rid}.parquet")
     fault("index_update")
     write_sketch_params(ctx.out_dir, params)

@@ -171,6 +171,7 @@ def fail_run(ctx: RunContext, error: BaseException) -> None:
         ctx.manifest.update({"status": "failed", "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
                              "error": f"{type(error).__name__}: {error}"})
         write_json_atomic(ctx.manifest, ctx.out_dir / "runs" / f"{ctx.run_id}.json")
+        remove_tree(ctx.out_dir / "state" / "keys" / ctx.run_id)
         remove_tree(ctx.staging_dir)
         _remove_empty(ctx.out_dir / ".staging")
     finally:

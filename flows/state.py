@@ -85,6 +85,12 @@ def read_index(out_dir: Path) -> pa.Table:
         raise StateCorrupt(f"state/index in {out_dir} is unreadable: {exc}") from exc
 
 
+def index_files(out_dir: Path) -> list[tuple[str, int]]:
+    """(file stem, rows) of each state/index file, in the order read_index concatenates them."""
+    files = sorted(p for p in (out_dir / "state" / "index").glob("*.parquet") if not p.name.startswith((".", "_")))
+    return [(p.stem, pq.read_metadata(p).num_rows) for p in files]
+
+
 def table_files(out_dir: Path, table: str) -> list[Path]:
     return sorted(p for p in (out_dir / table).glob("*.parquet") if not p.name.startswith((".", "_")))
 
@@ -258,6 +264,8 @@ def recover(out_dir: Path) -> list[str]:
             for p in d.glob(f"{run_id}*.parquet"):
                 p.unlink(missing_ok=True)
         remove_tree(out_dir / ".staging" / run_id)
+        for d in (out_dir / "state" / "keys").glob(f"{run_id}*"):
+            remove_tree(d)
         manifest["status"] = "aborted"
         manifest["aborted_note"] = ("this run was interrupted before it committed; its files were removed "
                                     "by the next run and its inputs processed again")
