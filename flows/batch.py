@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import cleaners
@@ -42,6 +43,8 @@ from flows.sink import (
 from flows.state import read_line_counts
 
 DEFAULT_COLLAPSE = CollapseParams()
+# Size of the line-count snapshot in state/lines above which keys seen once are pruned (~25 bytes a key).
+LINE_COUNTS_MAX_ROWS = 5_000_000
 
 
 LINE_COUNTS = pa.schema([("key", pa.uint64()), ("site_scope", pa.bool_()), ("n", pa.int64()), ("n_body", pa.int64())])
@@ -116,17 +119,21 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
 def learn_recurring(ctx: RunContext, ingested: Sequence[IngestResult]) -> str:
     """Merge this run's line-key counts with earlier runs' and stage the keys judged boilerplate.
 
-    Returns the path of the staged key array (read by clean_batch); the run's own counts are
-    staged too, to be committed to state/lines by finalize_run.
+    Returns the path of the staged key array (read by clean_batch). The merged counts are staged
+    too; finalize_run commits them as the new state/lines snapshot. Once the snapshot passes
+    LINE_COUNTS_MAX_ROWS keys, keys seen in a single article are dropped from it: a line that
+    one article in millions carried is not a template (documented trade-off: such a line needs
+    its full threshold again from then on).
     """
     t0 = time.perf_counter()
     run_counts = _sum_counts([pq.read_table(r.counts_path) for r in ingested])
-    write_table_atomic(run_counts, ctx.staging_dir / "line-counts.parquet")
     cfg = ctx.config
     policy = recurring.RecurringPolicy(site_min=cfg.recurring_site_min or 10**9,
                                        global_min=cfg.recurring_global_min or 10**9,
                                        max_body_share=cfg.recurring_max_body_share)
     total = _sum_counts([run_counts, read_line_counts(ctx.out_dir)])
+    snapshot = total if total.num_rows <= LINE_COUNTS_MAX_ROWS else total.filter(pc.greater(total.column("n"), 1))
+    write_table_atomic(snapshot, ctx.staging_dir / "line-counts.parquet")
     keys = recurring.select_recurring(zip(total.column("key").to_pylist(), total.column("n").to_pylist(),
                                           total.column("n_body").to_pylist(), total.column("site_scope").to_pylist(),
                                           strict=True), policy)

@@ -38,6 +38,7 @@ from flows.state import (
     StateCorrupt,
     check_sketch_params,
     index_files,
+    line_count_files,
     read_index,
     rebuild_index,
     remove_tree,
@@ -263,7 +264,8 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     write_sketch_params(ctx.out_dir, params)
     counts_path = ctx.staging_dir / "line-counts.parquet"
     if counts_path.exists():
-        write_table_atomic(pq.read_table(counts_path), ctx.out_dir / "state" / "lines" / f"{rid}.parquet")
+        snapshot = ctx.out_dir / "state" / "lines" / f"{rid}.parquet"
+        write_table_atomic(pq.read_table(counts_path), snapshot)
     ledger_rows = [row for r in results for row in r.ledger]
     write_table_atomic(pa.Table.from_pylist(ledger_rows, schema=LEDGER), ctx.out_dir / "state" / "ledger" / f"{rid}.parquet")
     t["state"] += time.perf_counter() - t0
@@ -304,6 +306,11 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
         "batch_workers": sorted({r.worker for r in results}),
     })
     write_json_atomic(m, ctx.out_dir / "runs" / f"{rid}.json")
+    # committed: older line-count snapshots are superseded (removed only now, so a rollback of this
+    # run leaves the previous snapshot in place)
+    for older in line_count_files(ctx.out_dir):
+        if older.name < f"{rid}.parquet":
+            older.unlink(missing_ok=True)
     remove_tree(ctx.staging_dir)
     _remove_empty(ctx.out_dir / ".staging")
     ctx.lock.release()

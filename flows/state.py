@@ -143,13 +143,18 @@ def rebuild_index(out_dir: Path, params: Any, run_id: str) -> tuple[pa.Table, st
     return index, note
 
 
+def line_count_files(out_dir: Path) -> list[Path]:
+    return sorted(p for p in (out_dir / "state" / "lines").glob("*.parquet") if not p.name.startswith((".", "_")))
+
+
 def read_line_counts(out_dir: Path) -> pa.Table:
-    """Line-key counts of earlier runs (cleaners/recurring.py), one row per key and run."""
-    files = sorted(p for p in (out_dir / "state" / "lines").glob("*.parquet") if not p.name.startswith((".", "_")))
+    """Line-key counts of all earlier runs (cleaners/recurring.py): the latest snapshot in state/lines
+    (each run commits the merged counts; older snapshots are removed after it)."""
+    files = line_count_files(out_dir)
     if not files:
         return pa.table({"key": pa.array([], pa.uint64()), "site_scope": pa.array([], pa.bool_()),
                          "n": pa.array([], pa.int64()), "n_body": pa.array([], pa.int64())})
-    return pa.concat_tables([pq.read_table(p) for p in files])
+    return pq.read_table(files[-1])
 
 
 SKETCH_PARAMS = ("num_perm", "seed", "shingle_words")

@@ -132,3 +132,23 @@ def test_sorted_key_files_find_the_same_earlier_articles_as_a_scan(tmp_path):
     scanned, _ = build_corpus(index, new, params, None)
     assert with_keys.ids == scanned.ids
     assert len(with_keys.ids) > new.num_rows  # some earlier articles were reachable
+
+
+def test_line_counts_are_one_snapshot_that_accumulates_across_runs(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    footer = "Got a story for the Coastal Echo? Call our newsdesk"
+    for i, n in enumerate(("a.txt", "b.txt")):
+        write_story(raw, n, n, [STORIES["school.txt"][i], footer])
+    run_pipeline(raw, out)
+    for i, n in enumerate(("c.txt", "d.txt")):
+        write_story(raw, n, n, [STORIES["follow.txt"][i], footer])
+    m = run_pipeline(raw, out)
+    import pyarrow.parquet as pq
+
+    snaps = list((out / "state" / "lines").glob("*.parquet"))
+    assert len(snaps) == 1  # the older snapshot was superseded
+    counts = pq.read_table(snaps[0]).column("n").to_pylist()
+    assert max(counts) == 4  # the footer, counted in the two articles of each run
+    # four articles carried the footer: it is learned as boilerplate and removed in this run's articles
+    assert m["learned"]["recurring_lines"] >= 1
+    assert m["removals_by_reason"].get("recurring_line", 0) >= 2
