@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from dedupe.exact import Candidate, survivor_rank
-from dedupe.minhash import EMPTY, MinHasher, combine, fmix32
+from dedupe.minhash import EMPTY, MinHasher, combine
 from dedupe.unionfind import UnionFind
 
 
@@ -93,34 +93,28 @@ class Sketcher:
 
     def sketch_collapsed(self, col: Any) -> Sketch:
         """The sketch of a collapsed article (dedupe.paragraphs.Collapsed made with this sketcher's
-        hasher and shingle size), from the paragraph signatures collapse already computed: the
-        article's signature is the slot-wise minimum of its kept paragraphs' signatures."""
+        hasher and shingle size), from the paragraph signatures collapse already computed."""
         src = col.sources
-        if not src:
-            return Sketch(np.full(self.params.num_perm, EMPTY, dtype=np.uint32), 0, np.empty(0, dtype=np.uint64))
-        sigs = col.signatures[src]
-        sig = sigs.min(axis=0)
-        n = len(np.unique(np.concatenate([col.shingles[i] for i in src])))
-        long_rows = [k for k, i in enumerate(src) if col.n_tokens[i] >= self.params.para_min_words and len(col.shingles[i])]
-        keys = (sigs[long_rows, 0].astype(np.uint64) << np.uint64(32)) | sigs[long_rows, 1].astype(np.uint64)
-        return Sketch(sig, int(n), np.unique(keys))
+        return self._from_paragraphs(col.signatures[src], [col.shingles[i] for i in src],
+                                     [col.n_tokens[i] for i in src])
 
     def sketch(self, paragraph_token_hashes: Sequence[np.ndarray]) -> Sketch:
-        p = self.params
-        shingles = [np.unique(combine(th, p.shingle_words)) for th in paragraph_token_hashes]
-        allsh = np.unique(np.concatenate(shingles)) if shingles else np.empty(0, np.uint32)
-        sig = self.hasher.signature(allsh)
-        long_paras = [s for th, s in zip(paragraph_token_hashes, shingles, strict=True)
-                      if len(th) >= p.para_min_words and len(s)]
-        keys = np.empty(len(long_paras), dtype=np.uint64)
-        if long_paras:
-            a, b = self.hasher.a[:2], self.hasher.b[:2]
-            with np.errstate(over="ignore"):
-                for i, s in enumerate(long_paras):
-                    m = (fmix32(s)[:, None] * a[None, :] + b[None, :]).min(axis=0).astype(np.uint64)
-                    keys[i] = (m[0] << np.uint64(32)) | m[1]
-            keys = np.unique(keys)
-        return Sketch(sig, int(len(allsh)), keys)
+        """The sketch of an article from its paragraphs' token hashes (rebuilding state from text)."""
+        shingles = [np.unique(combine(th, self.params.shingle_words)) for th in paragraph_token_hashes]
+        offsets = np.cumsum([0] + [len(s) for s in shingles]).tolist()
+        sigs = self.hasher.signatures(np.concatenate(shingles) if shingles else np.empty(0, np.uint32), offsets)
+        return self._from_paragraphs(sigs, shingles, [len(th) for th in paragraph_token_hashes])
+
+    def _from_paragraphs(self, sigs: np.ndarray, shingles: Sequence[np.ndarray], n_tokens: Sequence[int]) -> Sketch:
+        """The article's signature is the slot-wise minimum of its paragraphs' signatures; a long
+        paragraph's key is its first two signature slots."""
+        if not len(shingles):
+            return Sketch(np.full(self.params.num_perm, EMPTY, dtype=np.uint32), 0, np.empty(0, dtype=np.uint64))
+        n = len(np.unique(np.concatenate(list(shingles))))
+        long_rows = [k for k, (t, s) in enumerate(zip(n_tokens, shingles, strict=True))
+                     if t >= self.params.para_min_words and len(s)]
+        keys = (sigs[long_rows, 0].astype(np.uint64) << np.uint64(32)) | sigs[long_rows, 1].astype(np.uint64)
+        return Sketch(sigs.min(axis=0), int(n), np.unique(keys))
 
 
 @dataclass

@@ -64,10 +64,11 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
     rejects: Counter[str] = Counter()
     counts: dict[int, list[int]] = {}
     fingerprints: set[int] = set()
+    digests: dict[str, str] = {}
     learn = spec.config.recurring_site_min > 0 or spec.config.recurring_global_min > 0
     for f in spec.files:
         t0 = time.perf_counter()
-        items = list(read_file(f, spec.config))
+        items = list(read_file(f, spec.config, digests))
         t["ingest"] += time.perf_counter() - t0
         res.input_bytes += (f.end if f.end is not None else f.size) - f.start
         for item in items:
@@ -95,8 +96,10 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
             continue  # the ledger row of a sliced file comes with its first slice
         try:
             st = os.stat(f.path)
-            with open(f.path, "rb") as fh:
-                digest = file_digest(fh.read())
+            digest = digests.get(f.source_file)
+            if digest is None:  # not read by ingest (unsupported, over a limit) or read in slices
+                with open(f.path, "rb") as fh:
+                    digest = file_digest(fh.read())
             res.ledger.append({"source_file": f.source_file, "size": st.st_size, "mtime_ns": st.st_mtime_ns,
                                "digest": digest, "run_id": spec.run_id})
         except OSError:

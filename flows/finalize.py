@@ -178,13 +178,13 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     params = ctx.config.corpus_params()
     index = load_or_rebuild_index(ctx, params)
     check_sketch_params(ctx.out_dir, params, index.num_rows)
-    seen = set(index.column("article_id").to_pylist())
+    seen = index.column("article_id")  # set membership in Arrow: no Python object per earlier article
     # only what clustering needs: ~0.5 KB per article (the signature), never the text
     key_cols = ["article_id", "content_hash", "url_key", "published_at", "text_chars", "signature", "n_shingles",
                 "para_keys"]
     staged = [pq.read_table(r.articles_path, columns=key_cols) for r in results]
     new_tbl = pa.concat_tables(staged) if staged else STAGED_ARTICLES.empty_table().select(key_cols)
-    fresh_mask = pa.array([a not in seen for a in new_tbl.column("article_id").to_pylist()], pa.bool_())
+    fresh_mask = pc.invert(pc.is_in(new_tbl.column("article_id"), value_set=seen))
     unchanged = new_tbl.num_rows - pc.sum(fresh_mask).as_py() if new_tbl.num_rows else 0
     new_tbl = new_tbl.filter(fresh_mask)
     corpus, is_new = build_corpus(index, new_tbl, params, ctx.out_dir)
@@ -201,12 +201,11 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
         "rejects": AtomicParquetWriter(ctx.out_dir / "rejects" / f"{rid}.parquet", REJECTS),
     }
     index_parts: list[pa.Table] = []
-    seen_arr = pa.array(sorted(seen), pa.string())
     try:
         for n, r in enumerate(results, start=1):
             arts = pq.read_table(r.articles_path)
-            if seen:
-                arts = arts.filter(pc.invert(pc.is_in(arts.column("article_id"), seen_arr)))
+            if len(seen):
+                arts = arts.filter(pc.invert(pc.is_in(arts.column("article_id"), value_set=seen)))
             ids = arts.column("article_id").to_pylist()
             dec = [decision_of[a] for a in ids]
             arts = arts.set_column(arts.schema.get_field_index("cluster_id"), "cluster_id",
@@ -221,7 +220,8 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
                 .append_column("duplicate_reason", pa.array([d.reason for d in dups], pa.string()))
                 .append_column("matched_article_id", pa.array([d.matched for d in dups], pa.string())))
             rem = pq.read_table(r.removals_path)
-            writers["removals"].write(rem.filter(pc.invert(pc.is_in(rem.column("article_id"), seen_arr))) if seen else rem)
+            writers["removals"].write(
+                rem.filter(pc.invert(pc.is_in(rem.column("article_id"), value_set=seen))) if len(seen) else rem)
             writers["rejects"].write(pq.read_table(r.rejects_path))
             published = arts.column("published_at")
             index_parts.append(pa.table({

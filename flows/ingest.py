@@ -126,8 +126,11 @@ class _LimitError(ValueError):
         self.reason, self.detail = reason, detail
 
 
-def read_bytes(f: InputFile, config: RunConfig) -> bytes:
-    """The file's bytes, gunzipped when needed, within the configured limits."""
+def read_bytes(f: InputFile, config: RunConfig, digests: dict[str, str] | None = None) -> bytes:
+    """The file's bytes, gunzipped when needed, within the configured limits.
+
+    With `digests`, the content hash of a whole file's raw bytes is recorded there (for the ledger),
+    so the file is read once."""
     if f.size > config.max_file_bytes:
         raise _LimitError("limit_max_file_bytes",
                           f"file is {f.size} bytes, above max_file_bytes={config.max_file_bytes}")
@@ -137,6 +140,8 @@ def read_bytes(f: InputFile, config: RunConfig) -> bytes:
         else:
             fh.seek(f.start)
             data = fh.read((f.end if f.end is not None else f.size) - f.start)
+    if digests is not None and f.whole:
+        digests[f.source_file] = file_digest(data)
     if not f.gz:
         return data
     limit = min(config.max_decompressed_bytes, int(max(len(data), 1) * config.max_gzip_ratio) + 65536)
@@ -167,15 +172,16 @@ def _bounded_bytes(data: bytes, config: RunConfig) -> str:
     return _bounded(data[: config.max_reject_raw_chars * 4].decode("utf-8", "replace"), config)
 
 
-def read_file(f: InputFile, config: RunConfig) -> Iterator[Article | Reject]:
-    """Articles and Rejects for one input file, in file order. Never raises on bad input."""
+def read_file(f: InputFile, config: RunConfig, digests: dict[str, str] | None = None) -> Iterator[Article | Reject]:
+    """Articles and Rejects for one input file, in file order. Never raises on bad input.
+    `digests` collects the file's content hash (see read_bytes)."""
     if f.fmt is None:
         yield Reject(f.source_file, None, "unsupported_format",
                      f"'{f.source_file}' has an extension newsclean does not read "
                      "(expected .txt, .html, .htm, .json, .jsonl, .ndjson, optionally .gz)")
         return
     try:
-        data = read_bytes(f, config)
+        data = read_bytes(f, config, digests)
     except _LimitError as exc:
         yield Reject(f.source_file, None, exc.reason, exc.detail)
         return

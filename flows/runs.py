@@ -50,21 +50,30 @@ class BatchSpec:
     config: RunConfig
 
 
+@dataclass(kw_only=True)
+class BatchTally:
+    """What every per-batch step counts: records read, articles and rejects, the inputs' ledger rows,
+    seconds per stage and bytes read."""
+
+    records: int = 0
+    articles: int = 0
+    rejects: int = 0
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    input_bytes: int = 0
+
+
 @dataclass
-class BatchResult:
+class BatchResult(BatchTally):
+    """What clean staged for one batch: articles, removals and rejects (Parquet)."""
+
     index: int
     articles_path: str
     removals_path: str
     rejects_path: str
-    records: int = 0
-    articles: int = 0
-    rejects: int = 0
     removals: int = 0
-    reject_reasons: dict[str, int] = field(default_factory=dict)
     removal_reasons: dict[str, int] = field(default_factory=dict)
-    ledger: list[dict[str, Any]] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
-    input_bytes: int = 0
     task_run_id: str | None = None  # the Prefect task run that cleaned this batch, when run by the flow
     worker: str = ""  # host:pid of the process that cleaned it
 
@@ -88,17 +97,10 @@ class RunContext:
 
 
 @dataclass
-class IngestResult:
+class IngestResult(BatchTally):
     """What ingest staged for one batch: raw articles (pickle), rejects and line-key counts (Parquet)."""
 
     index: int
     raw_path: str
     rejects_path: str
     counts_path: str
-    records: int = 0
-    articles: int = 0
-    rejects: int = 0
-    reject_reasons: dict[str, int] = field(default_factory=dict)
-    ledger: list[dict[str, Any]] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
-    input_bytes: int = 0
