@@ -50,6 +50,7 @@ _DATE = re.compile(
     r"|\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?"  # ISO
     r"|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b"  # 01/02/2008
     r"|\b\d{1,2}-[A-Za-z]{3}-\d{2,4}\b"  # 8-Jan-2008
+    r"|\b\d{1,2}/\d{1,2}(?=\s+\d{1,2}:\d{2})"  # 01/17 16:59 (month/day before a time)
     r")",
     re.IGNORECASE,
 )
@@ -60,6 +61,8 @@ _DATE_FILLER = re.compile(
     r"|month|months|year|years|hour|minute|minutes|mins|today|yesterday|monday|tuesday|wednesday|thursday|friday|saturday"
     r"|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|of|the|and|in|\d+(?:st|nd|rd|th)?)\b"
 )
+_TRAILING_DATE = re.compile(rf"\s(?:{_DATE.pattern})(?:\s*(?:{_TIME.pattern}))?\s*$", re.IGNORECASE)
+_PLACE = re.compile(r"[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:[ ,]+[A-ZÀ-ÖØ-Þ][\w'’.-]*){0,3}")
 _RELATIVE_DATE = re.compile(r"(?i)^(?:(?:posted|updated|published)\s*:?\s*)?(?:\d+|an?|one)\s+(?:minute|min|hour|hr|day|week|month|year)s?\s+ago$")
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -84,7 +87,12 @@ def byline_author(line: str) -> str | None:
         return None
     m = _BYLINE.fullmatch(s)
     if m is None:
-        return None
+        dated = _TRAILING_DATE.search(s)  # "By Adrian Shaw 18/01/2008"
+        if dated is None or dated.start() == 0:
+            return None
+        m = _BYLINE.fullmatch(s[: dated.start()].rstrip(" ,|-–—"))
+        if m is None:
+            return None
     name = m.group("name").strip(" ,")
     if name.isupper():
         name = name.title()
@@ -92,7 +100,17 @@ def byline_author(line: str) -> str | None:
 
 
 def dateline_date(line: str) -> str | None:
-    """The date text of a line that holds only a date/time and filler words ('Published: 10 January 2008 16:22 BST')."""
+    """The date text of a line that holds only a date/time and filler words ('Published: 10 January 2008 16:22 BST'),
+    possibly beside a place name ('Tucson, Arizona | Published: 01.09.2008')."""
+    parts = [p.strip() for p in line.split("|")]
+    if len(parts) == 2:
+        for date_part, place in (parts, parts[::-1]):
+            if _PLACE.fullmatch(place) and (found := _date_only(date_part)):
+                return found
+    return _date_only(line)
+
+
+def _date_only(line: str) -> str | None:
     s = line.strip(" []()|-–—•:")
     if not s or len(s) > 120:
         return None

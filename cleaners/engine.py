@@ -43,6 +43,7 @@ GOOD_WORDS = 12  # a sentence-like line with at least this many words is body te
 LONG_WORDS = 30  # a line this long is body text even without final punctuation
 NEAR_WORDS = 4  # a sentence-like line with this many words is a short sentence
 CUT_MIN_GOOD_WORDS = 80  # a comment/related marker cuts the rest only after this much body text
+LIST_MIN_ITEMS = 3  # a numbered list of at least this many lines of one shape continues the body
 CAPTION_MAX_WORDS = 60  # a paragraph above a stand-alone credit is its caption only when this short
 # Catalogue rules whose lines are credits: they leave the body for `captions`, not for nowhere.
 CREDIT_RULES = frozenset({"reporter_credit", "copyright"})
@@ -258,17 +259,28 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
     rule_title_repeat(lines, title)
     _cuts(lines, matched)
     first, last = _body_span(lines)
+    stacked = {i for i in edge_only if i - 1 in edge_only or i + 1 in edge_only}
     for i in edge_only:
-        ln = lines[i]
         rule = matched[i]
-        if rule is not None and (first is None or i < first or i > last):
-            _drop(ln, rule.name, rule.description)
+        if rule is not None and _outside_body(lines, i, first, last, i in stacked):
+            _drop(lines[i], rule.name, rule.description)
     first, last = _body_span(lines)
     if first is not None and not extracted:
         _trim_edges(lines, first, last)
 
     captions = [ln.text for ln in lines if ln.caption]
     return _assemble(blocks, lines, removed, captions, author, dateline)
+
+
+def _outside_body(lines: list[_Line], i: int, first: int | None, last: int, stacked: bool) -> bool:
+    """Whether an edge rule's line `i` is outside the body: after it, or before it and not a lone
+    sentence that short sentences lead into the body (an intro's "Click here to download the game.");
+    a stack of edge-rule lines before the body is a widget."""
+    if first is None or i > last:
+        return True
+    if i >= first:
+        return False
+    return stacked or i < _reach_over_near(lines, first, range(first - 1, -1, -1))
 
 
 def _good_words(lines: Sequence[_Line], lo: int, hi: int) -> int:
@@ -314,11 +326,44 @@ def _reach_over_near(lines: list[_Line], start: int, indices: range) -> int:
     return reached
 
 
+_SHAPE_WORD = re.compile(r"[^\W\d_]+(?:\s+[^\W\d_]+)*")
+_SHAPE_DIGITS = re.compile(r"\d+")
+_SHAPE_SPACE = re.compile(r"\s+")
+
+
+def _shape(text: str) -> str:
+    """A line's skeleton: each run of words 'a', each run of digits '9', punctuation kept, spaces dropped."""
+    return _SHAPE_SPACE.sub("", _SHAPE_DIGITS.sub("9", _SHAPE_WORD.sub("a", text)))
+
+
+def _list_run(lines: Sequence[_Line], start: int) -> int:
+    """The end (exclusive) of a data list that continues the body at `start`, or `start` when there is none.
+
+    A table or list the article ends with (tour dates, results, a calendar) is a run of short lines
+    of one shape carrying numbers ('June 9 -- Venue, City, ST', '1. Name (Team) 1'32.2'), after at
+    most one heading line. Menus, share bars and headline lists have no such common numbered shape.
+    """
+    live = [i for i in range(start, len(lines)) if not lines[i].reason]
+    for lead in (0, 1):
+        items = live[lead:]
+        shapes = [_shape(lines[i].text) for i in items]
+        n = 0
+        while n < len(items) and "9" in shapes[n] and lines[items[n]].cls != "good":
+            n += 1
+        if n >= LIST_MIN_ITEMS:
+            top = max(shapes[:n].count(s) for s in set(shapes[:n]))
+            if top * 2 >= n:
+                return items[n - 1] + 1
+    return start
+
+
 def _trim_edges(lines: list[_Line], first: int, last: int) -> None:
-    """Lines before the first and after the last good paragraph, except short sentences touching the body."""
+    """Lines before the first and after the last good paragraph, except short sentences touching the
+    body and a data list the body ends with."""
     for ln in lines[:_reach_over_near(lines, first, range(first - 1, -1, -1))]:
         _drop(ln, "page_header", "before the article's body")
-    for ln in lines[_reach_over_near(lines, last, range(last + 1, len(lines))) + 1:]:
+    end = _list_run(lines, _reach_over_near(lines, last, range(last + 1, len(lines))) + 1)
+    for ln in lines[end:]:
         _drop(ln, "page_footer", "after the article's body")
 
 

@@ -136,6 +136,49 @@ def test_byline_fills_author_and_dateline_fills_date():
     assert res.author == "Jane Doe, Associated Press"
 
 
+@pytest.mark.parametrize("line,author,date", [
+    ("By Adrian Shaw 18/01/2008", "Adrian Shaw", None),  # a byline with its date
+    ("01/17 16:59:52 ET", None, "01/17"),  # month/day before a time
+    ("Tucson, Arizona | Published: 01.09.2008", None, "01.09.2008"),  # a place beside the date
+])
+def test_bylines_and_datelines_in_their_common_variants_go_to_captions(line, author, date):
+    res = clean_article([line, P1, P2, P3], title="x")
+    assert res.blocks == [P1, P2, P3]
+    assert res.captions == [line]
+    assert (res.author, res.dateline) == (author, date)
+
+
+def test_syndication_credit_is_a_credit():
+    line = "(This news article provided by World Entertainment News Network)"
+    res = clean_article([P1, P2, P3, line], title="x")
+    assert res.blocks == [P1, P2, P3] and res.captions == [line]
+    assert removed_reason("Provided by the European Space Agency", "end") == "reporter_credit"
+    # a sentence that only uses the words stays
+    assert removed_reason("The new ferries will be provided by a shipyard in Gdansk under the contract.") is None
+
+
+def test_a_data_list_the_article_ends_with_stays_and_the_menu_after_it_goes():
+    dates = ["June 9 -- Coral Sky Amphitheatre, West Palm Beach, FL", "June 10 -- Credit Union Amphitheatre, Tampa, FL",
+             "June 14 -- Bank Amphitheatre, Alpharetta, GA", "Sept. 2 -- USANA Amphitheatre, Salt Lake City, UT"]
+    menu = ["FACEBOOK", "TWITTER", "Subscribe", "Buy this issue"]
+    res = clean_article([P1, P2, P3, "The 2020 tour dates:", *dates, *menu], title="x")
+    assert res.blocks == [P1, P2, P3, "The 2020 tour dates:", *dates]
+    # a headline list without a numbered shape is not a data list
+    heads = ["Storm closes three ports", "Council tax to rise", "Ferry strike called off"]
+    assert clean_article([P1, P2, P3, *heads], title="x").blocks == [P1, P2, P3]
+
+
+def test_a_lone_call_to_action_leading_into_the_body_stays_a_stack_of_them_goes():
+    intro = ["Try something new this weekend.", "Click here to get more information or download this game.",
+             "Who is this game for?"]
+    res = clean_article(["Home", *intro, P1, P2, "Click here to download the game."], title="x")
+    assert res.blocks == [*intro, P1, P2]
+    stack = ["Click here to bet on the match!", "Click here for our transfer centre!", "Click here for text alerts!"]
+    res = clean_article([*stack, P1, P2], title="x")
+    assert res.blocks == [P1, P2]
+    assert {r.reason for r in res.removed} == {"click_here"}
+
+
 def test_wire_dateline_inside_the_lede_stays():
     lede = "WASHINGTON (Reuters) - The United States imposed sanctions on Thursday on four officials over rights abuses."
     res = clean_article([lede, P1, P2], title="x")
