@@ -21,7 +21,10 @@ Legitimate repetition is protected:
 * a sentence that recurs word for word `refrain_copies` (3) or more times is the article's own
   structure (the question put to each interviewee, a meal plan's repeated item), not a scraping
   accident: scrapes repeat a paragraph once or twice, and a repeated headline or teaser (no
-  closing punctuation) still collapses.
+  closing punctuation) still collapses;
+* a group of near-duplicates with `refrain_copies` (3) or more different wordings is a template the
+  article fills in again and again ("Vote for Anna on the last page!", "Vote for Olga ..."; a meal
+  plan's "Containers: 1 Green, 1 Red" lines), not a scraping accident: all of it stays.
 
 What survives of a group of duplicates: one paragraph at the position of the first copy, carrying
 the text of the most complete variant (the most words; the earliest on a tie).
@@ -184,7 +187,13 @@ def collapse(paragraphs: Sequence[str], captions: Sequence[str] = (),
     uf, sims = duplicate_groups(paras, params, sigs, refrains(paragraphs, paras, params))
     result = Collapsed([], [], signatures=sigs, shingles=[p.shingles for p in paras],
                        n_tokens=[len(p.tokens) for p in paras])
-    for group in sorted((sorted(g) for g in uf.groups()), key=lambda g: g[0]):  # in order of first copies
+    groups: list[list[int]] = []
+    for g in uf.groups():
+        if len({tuple(paras[i].tokens) for i in g}) >= params.refrain_copies:
+            groups.extend([i] for i in g)  # a template filled in again and again: structure, all stay
+        else:
+            groups.append(sorted(g))
+    for group in sorted(groups, key=lambda g: g[0]):  # in order of first copies
         first = group[0]
         best = max(group, key=lambda i: (len(paras[i].tokens), -i))
         result.kept.append(first)

@@ -23,6 +23,7 @@ QUOTE1 = ('"We will not allow anyone to interfere in Xinjiang affairs," foreign 
 QUOTE2 = ('"The so-called sanctions are a farce and we will respond firmly," foreign ministry spokesman Zhao '
           'Lijian told reporters on Friday in Beijing.')
 OTHER = "The UN estimates that more than a million Muslims have been detained in camps in the Xinjiang region."
+VOTE = "You can vote for %s on the last page of this gallery!"
 TEASER = "officially atheist Communist government at first denied the existence of the internment camps in Xinjiang"
 
 
@@ -44,6 +45,9 @@ def kept_texts(paras, captions=()):
      ["We shall overcome,", "We'll walk hand in hand,", "We shall overcome,"]),
     ("adjacent exact short repeat collapses", [LEDE, "Loading video", "Loading video", OTHER], [LEDE, "Loading video", OTHER]),
     ("a sentence recurring three times is structure", [QUOTE1, OTHER, QUOTE1, LEDE, QUOTE1], [QUOTE1, OTHER, QUOTE1, LEDE, QUOTE1]),
+    ("a template filled in three ways is structure", [VOTE % "Anna", OTHER, VOTE % "Olga", LEDE, VOTE % "Maria"],
+     [VOTE % "Anna", OTHER, VOTE % "Olga", LEDE, VOTE % "Maria"]),
+    ("two wordings of one sentence are a duplicate", [VOTE % "Anna", OTHER, VOTE % "Olga"], [VOTE % "Anna", OTHER]),
 ])
 def test_collapse_table(name, paras, expected):
     texts, _ = kept_texts(paras)
