@@ -18,10 +18,10 @@ A pair is a duplicate when (exact values, `CollapseParams`):
 Legitimate repetition is protected:
 * a paragraph under `min_words` words (8) collapses only with an exact (token-equal) copy right
   next to it, so an interview's repeated "Q:" label, recipe step headers or a poem's refrain stay;
-* a sentence that recurs word for word `refrain_copies` (3) or more times is the article's own
-  structure (the question put to each interviewee, a meal plan's repeated item), not a scraping
-  accident: scrapes repeat a paragraph once or twice, and a repeated headline or teaser (no
-  closing punctuation) still collapses;
+* a sentence (or a running-text line of at least 2 x `min_words` words) that recurs word for word
+  `refrain_copies` (3) or more times is the article's own structure (the question put to each
+  interviewee, a meal plan's repeated item), not a scraping accident: scrapes repeat a paragraph
+  once or twice, and a repeated headline or teaser (short, no closing punctuation) still collapses;
 * a group of near-duplicates with `refrain_copies` (3) or more different wordings is a template the
   article fills in again and again ("Vote for Anna on the last page!", "Vote for Olga ..."; a meal
   plan's "Containers: 1 Green, 1 Red" lines), not a scraping accident: all of it stays.
@@ -117,11 +117,21 @@ def _exact(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 _SENTENCE_END = re.compile(r"""[.!?。！？]["'”’»)\]]*\s*$""")
 
 
+_INITIAL = re.compile(r"\b[^\W\d_]")
+
+
+def _prose_case(text: str) -> bool:
+    """Most words start lower-case: running text, not a title-cased headline or label."""
+    initials = _INITIAL.findall(text)
+    return sum(c.islower() for c in initials) * 2 > len(initials)
+
+
 def refrains(texts: Sequence[str], paras: Sequence[_Para], params: CollapseParams) -> set[int]:
     """Indexes of sentences that recur word for word `refrain_copies` or more times (protected)."""
     groups: dict[tuple[str, ...], list[int]] = {}
     for i, p in enumerate(paras):
-        if p.tokens and _SENTENCE_END.search(texts[i]):
+        if p.tokens and (_SENTENCE_END.search(texts[i]) or len(p.tokens) >= 2 * params.min_words
+                         and _prose_case(texts[i])):
             groups.setdefault(tuple(p.tokens), []).append(i)
     return {i for g in groups.values() if len(g) >= params.refrain_copies for i in g}
 

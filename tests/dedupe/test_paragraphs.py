@@ -24,6 +24,8 @@ QUOTE2 = ('"The so-called sanctions are a farce and we will respond firmly," for
           'Lijian told reporters on Friday in Beijing.')
 OTHER = "The UN estimates that more than a million Muslims have been detained in camps in the Xinjiang region."
 VOTE = "You can vote for %s on the last page of this gallery!"
+MEAL = "Asparagus and eggs [1 cup asparagus, 2 soft-boiled or poached eggs, 1 slice whole-grain toast, 1 tsp. olive oil]"
+HEAD = "Jeongdong Theater Tradition Series Performance: The Palace, Tale of Jang Noksu at the Welcome Festival"
 TEASER = "officially atheist Communist government at first denied the existence of the internment camps in Xinjiang"
 
 
@@ -47,6 +49,9 @@ def kept_texts(paras, captions=()):
     ("a sentence recurring three times is structure", [QUOTE1, OTHER, QUOTE1, LEDE, QUOTE1], [QUOTE1, OTHER, QUOTE1, LEDE, QUOTE1]),
     ("a template filled in three ways is structure", [VOTE % "Anna", OTHER, VOTE % "Olga", LEDE, VOTE % "Maria"],
      [VOTE % "Anna", OTHER, VOTE % "Olga", LEDE, VOTE % "Maria"]),
+    ("a long running-text item repeated three times is structure", [MEAL, OTHER, MEAL, LEDE, MEAL],
+     [MEAL, OTHER, MEAL, LEDE, MEAL]),
+    ("a headline repeated three times collapses", [HEAD, OTHER, HEAD, LEDE, HEAD], [HEAD, OTHER, LEDE]),
     ("two wordings of one sentence are a duplicate", [VOTE % "Anna", OTHER, VOTE % "Olga"], [VOTE % "Anna", OTHER]),
 ])
 def test_collapse_table(name, paras, expected):
