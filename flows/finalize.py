@@ -8,6 +8,7 @@ import contextlib
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,36 +40,12 @@ from flows.state import (
     check_sketch_params,
     index_files,
     line_count_files,
-    read_index,
+    read_index_file,
     rebuild_index,
     remove_tree,
     table_files,
     write_sketch_params,
 )
-
-
-def _sketch_arrays(tbl: pa.Table, num_perm: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(signatures uint32[n, num_perm], n_shingles, flat paragraph keys, their offsets) without Python objects:
-    the signature column's data buffer is read as it is (every value is num_perm * 4 bytes)."""
-    n = tbl.num_rows
-    if not n:
-        return (np.empty((0, num_perm), dtype=np.uint32), np.empty(0, np.int64), np.empty(0, np.uint64),
-                np.zeros(1, np.int64))
-    sig_col = tbl.column("signature").combine_chunks()
-    offs = np.frombuffer(sig_col.buffers()[1], dtype=np.int32)[sig_col.offset: sig_col.offset + n + 1]
-    if offs[-1] - offs[0] != n * num_perm * 4 or np.any(np.diff(offs) != num_perm * 4):
-        raise ValueError(f"signatures of another size than num_perm={num_perm} in the index")
-    data = np.frombuffer(sig_col.buffers()[2], dtype="<u4")
-    sigs = data[offs[0] // 4: offs[-1] // 4].reshape(n, num_perm)
-    sizes = tbl.column("n_shingles").to_numpy(zero_copy_only=False).astype(np.int64)
-    pk = tbl.column("para_keys").combine_chunks()
-    pk_offsets = pk.offsets.to_numpy().astype(np.int64)
-    flat = pk.values.to_numpy(zero_copy_only=False).astype(np.uint64)
-    return sigs, sizes, flat, pk_offsets - pk_offsets[0]
-
-
-def _split(flat: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
-    return [flat[offsets[i]: offsets[i + 1]] for i in rows]
 
 
 def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
@@ -80,57 +57,96 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[pos] == values
 
 
-def _reachable_old(out_dir: Path | None, index: pa.Table, o_sig: np.ndarray, o_pk: np.ndarray,
-                   o_pk_offsets: np.ndarray, new: pa.Table, n_sig: np.ndarray, n_pk: np.ndarray,
-                   params: CorpusParams) -> np.ndarray:
-    """Mask of the earlier articles that share a band key, a paragraph key, the clean text or the URL
-    with at least one new article: the only ones clustering can link to this run.
+@dataclass
+class IndexPart:
+    """One state/index file: its memory-mapped lookup store (state/keys/), or its rows read from Parquet
+    when it has no usable store (an index rebuilt or written by an older version): then it is scanned."""
 
-    Band and paragraph keys are looked up in each index file's sorted key files (flows/keyindex.py):
-    a binary search per new key. An index file without them (a rebuilt index) is scanned with array
-    operations instead. No Python object is made per earlier article."""
+    stem: str
+    n: int
+    store: keyindex.Store | None = None
+    table: pa.Table | None = None
+
+
+@dataclass
+class NewKeys:
+    """What earlier articles are looked up by: this run's band keys, paragraph keys and exact keys."""
+
+    bands: np.ndarray
+    paras: np.ndarray
+    exact_values: list[str]
+    exact_hashes: np.ndarray
+
+
+def _new_keys(new: pa.Table, params: CorpusParams) -> NewKeys:
+    n_sig, _, n_flat, _ = keyindex.sketch_arrays(new, params.num_perm)
+    values = sorted({v for col in ("content_hash", "url_key") for v in new.column(col).to_pylist() if v})
+    hashes = np.unique(keyindex.hash_strings(pa.array(values, pa.string()))[0])
+    if not params.near_duplicates:
+        return NewKeys(np.empty(0, np.uint64), np.empty(0, np.uint64), values, hashes)
+    return NewKeys(np.unique(band_keys(n_sig, params.bands, params.rows)), np.unique(n_flat), values, hashes)
+
+
+def _scan_reachable(index: pa.Table, keys: NewKeys, params: CorpusParams) -> np.ndarray:
+    """Rows of an index table that share a band key, a paragraph key, the clean text or the URL with a new
+    article, by array operations over the whole table (no Python object per earlier article)."""
     hit = np.zeros(index.num_rows, dtype=bool)
-    if not index.num_rows or not new.num_rows:
-        return hit
+    if not index.num_rows:
+        return np.empty(0, np.int64)
     if params.near_duplicates:
-        new_bands = np.unique(band_keys(n_sig, params.bands, params.rows))
-        new_paras = np.unique(n_pk)
-        files = index_files(out_dir) if out_dir is not None else []
-        if sum(n for _, n in files) != index.num_rows:
-            files = [("", index.num_rows)]  # not the files on disk (a rebuilt or synthetic index): scan
-        offset = 0
-        for stem, n in files:
-            rows = keyindex.lookup(out_dir, stem, n, new_bands, new_paras, params) if stem and out_dir else None
-            if rows is not None:
-                hit[offset + rows] = True
-            else:
-                part = slice(offset, offset + n)
-                hit[part] |= _member(band_keys(o_sig[part], params.bands, params.rows), new_bands).any(axis=1)
-                lo, hi = o_pk_offsets[offset], o_pk_offsets[offset + n]
-                if hi > lo and len(new_paras):
-                    owners = offset + np.repeat(np.arange(n), np.diff(o_pk_offsets[offset: offset + n + 1]))
-                    hit[owners[_member(o_pk[lo:hi], new_paras)]] = True
-            offset += n
-    for col in ("content_hash", "url_key"):
-        values = pc.drop_null(new.column(col))
-        if len(values):
-            hit |= pc.fill_null(pc.is_in(index.column(col), value_set=pa.array(values.to_pylist(), pa.string())),
-                                False).to_numpy(zero_copy_only=False)
-    return hit
+        o_sig, _, o_pk, o_offs = keyindex.sketch_arrays(index, params.num_perm)
+        hit |= _member(band_keys(o_sig, params.bands, params.rows), keys.bands).any(axis=1)
+        if len(o_pk) and len(keys.paras):
+            owners = np.repeat(np.arange(index.num_rows), np.diff(o_offs))
+            hit[owners[_member(o_pk, keys.paras)]] = True
+    if keys.exact_values:
+        value_set = pa.array(keys.exact_values, pa.string())
+        for col in ("content_hash", "url_key"):
+            hit |= pc.fill_null(pc.is_in(index.column(col), value_set=value_set), False).to_numpy(zero_copy_only=False)
+    return np.flatnonzero(hit)
 
 
-def build_corpus(index: pa.Table, new: pa.Table, params: CorpusParams,
-                 out_dir: Path | None = None) -> tuple[Corpus, np.ndarray]:
-    """The earlier articles (state/index) a new one can reach, followed by this run's new ones, as one
-    Corpus; and the is_new mask. Unreachable earlier articles could get no edge, so leaving them out
-    changes no decision."""
-    o_sig, o_size, o_flat, o_offs = _sketch_arrays(index, params.num_perm)
-    n_sig, n_size, n_flat, n_offs = _sketch_arrays(new, params.num_perm)
-    keep = _reachable_old(out_dir, index, o_sig, o_flat, o_offs, new, n_sig, n_flat, params)
-    rows = np.flatnonzero(keep)
-    old = index.take(pa.array(rows, pa.int64()))
-    o_sig, o_size, o_pk = o_sig[rows], o_size[rows], _split(o_flat, o_offs, rows)
-    n_pk = _split(n_flat, n_offs, np.arange(new.num_rows))
+def reachable_old(parts: Sequence[IndexPart], new: pa.Table, params: CorpusParams) -> pa.Table:
+    """The earlier articles that share a band key, a paragraph key, the clean text or the URL with at
+    least one new article: the only ones clustering can link to this run (INDEX rows).
+
+    An index file with a lookup store is searched by binary search and only the reachable rows are
+    read (memory-mapped); one without is scanned."""
+    if not new.num_rows or not parts:
+        return INDEX.empty_table()
+    keys = _new_keys(new, params)
+    found = []
+    for part in parts:
+        if part.store is not None:
+            rows = part.store.reachable(keys.bands, keys.paras, keys.exact_hashes)
+            found.append(part.store.rows_table().take(pa.array(rows, pa.int64())))
+        elif part.table is not None:
+            found.append(part.table.take(pa.array(_scan_reachable(part.table, keys, params), pa.int64())))
+    return pa.concat_tables(found).combine_chunks() if found else INDEX.empty_table()
+
+
+def seen_before(parts: Sequence[IndexPart], ids: pa.Array) -> np.ndarray:
+    """Mask over `ids`: the articles an earlier run already processed (a re-run over the same inputs)."""
+    mask = np.zeros(len(ids), dtype=bool)
+    if not len(ids):
+        return mask
+    hashes = keyindex.hash_strings(ids)[0] if any(p.store is not None for p in parts) else np.empty(0, np.uint64)
+    for part in parts:
+        if part.store is not None:
+            mask |= part.store.seen(ids, hashes)
+        elif part.table is not None and part.table.num_rows:
+            mask |= pc.is_in(ids, value_set=part.table.column("article_id")).to_numpy(zero_copy_only=False)
+    return mask
+
+
+def build_corpus(old: pa.Table, new: pa.Table, params: CorpusParams) -> tuple[Corpus, np.ndarray]:
+    """The reachable earlier articles (`reachable_old`) followed by this run's new ones, as one Corpus;
+    and the is_new mask. Unreachable earlier articles could get no edge, so leaving them out changes
+    no decision."""
+    o_sig, o_size, o_flat, o_offs = keyindex.sketch_arrays(old, params.num_perm)
+    n_sig, n_size, n_flat, n_offs = keyindex.sketch_arrays(new, params.num_perm)
+    o_pk = [o_flat[o_offs[i]: o_offs[i + 1]] for i in range(old.num_rows)]
+    n_pk = [n_flat[n_offs[i]: n_offs[i + 1]] for i in range(new.num_rows)]
     old_c = [Candidate(a, h, u, p, n or 0, True, c) for a, h, u, p, n, c in zip(
         old.column("article_id").to_pylist(), old.column("content_hash").to_pylist(),
         old.column("url_key").to_pylist(), old.column("published_ts").to_pylist(),
@@ -147,23 +163,39 @@ def build_corpus(index: pa.Table, new: pa.Table, params: CorpusParams,
     return corpus, is_new
 
 
-def load_or_rebuild_index(ctx: RunContext, params: CorpusParams) -> pa.Table:
-    """state/index, rebuilt from the tables when it is missing or unreadable while tables exist.
+def _open_parts(out_dir: Path, params: CorpusParams) -> list[IndexPart]:
+    """Every state/index file, with its lookup store when usable, else its rows (StateCorrupt when unreadable)."""
+    parts = []
+    try:
+        files = index_files(out_dir)
+    except (pa.ArrowException, OSError) as exc:
+        raise StateCorrupt(f"state/index in {out_dir} is unreadable: {exc}") from exc
+    for stem, n in files:
+        store = keyindex.open_store(out_dir, stem, n, params)
+        parts.append(IndexPart(stem, n, store, None if store is not None else read_index_file(out_dir, stem)))
+    return parts
+
+
+def load_or_rebuild_index(ctx: RunContext, params: CorpusParams) -> list[IndexPart]:
+    """state/index as parts (see IndexPart), rebuilt from the tables when it is missing or unreadable
+    while tables exist.
 
     History is never silently forgotten: a rebuild is noted in the manifest.
     """
     has_tables = bool(table_files(ctx.out_dir, "articles") or table_files(ctx.out_dir, "duplicates"))
     try:
-        index = read_index(ctx.out_dir)
+        parts: list[IndexPart] | None = _open_parts(ctx.out_dir, params)
     except StateCorrupt:
-        index = None
-    if index is not None and (index.num_rows or not has_tables):
-        return index
+        parts = None
+    if parts is not None and (any(p.n for p in parts) or not has_tables):
+        return parts
     if not has_tables:
-        return INDEX.empty_table()
+        return []
     index, note = rebuild_index(ctx.out_dir, params, ctx.run_id)
     ctx.manifest.setdefault("warnings", []).append(note)
-    return index
+    stem = f"{ctx.run_id}-rebuilt"
+    keyindex.write_keys(ctx.out_dir, stem, index, params)  # later runs look it up like any other index file
+    return [IndexPart(stem, index.num_rows, keyindex.open_store(ctx.out_dir, stem, index.num_rows, params), None)]
 
 
 def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Progress | None = None) -> dict[str, Any]:
@@ -176,18 +208,21 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     results = sorted(results, key=lambda r: r.index)
     t0 = time.perf_counter()
     params = ctx.config.corpus_params()
-    index = load_or_rebuild_index(ctx, params)
-    check_sketch_params(ctx.out_dir, params, index.num_rows)
-    seen = index.column("article_id")  # set membership in Arrow: no Python object per earlier article
+    parts = load_or_rebuild_index(ctx, params)
+    index_rows = sum(p.n for p in parts)
+    check_sketch_params(ctx.out_dir, params, index_rows)
     # only what clustering needs: ~0.5 KB per article (the signature), never the text
     key_cols = ["article_id", "content_hash", "url_key", "published_at", "text_chars", "signature", "n_shingles",
                 "para_keys"]
     staged = [pq.read_table(r.articles_path, columns=key_cols) for r in results]
     new_tbl = pa.concat_tables(staged) if staged else STAGED_ARTICLES.empty_table().select(key_cols)
-    fresh_mask = pc.invert(pc.is_in(new_tbl.column("article_id"), value_set=seen))
-    unchanged = new_tbl.num_rows - pc.sum(fresh_mask).as_py() if new_tbl.num_rows else 0
-    new_tbl = new_tbl.filter(fresh_mask)
-    corpus, is_new = build_corpus(index, new_tbl, params, ctx.out_dir)
+    new_ids = new_tbl.column("article_id").combine_chunks()
+    seen_mask = seen_before(parts, new_ids)
+    unchanged = int(seen_mask.sum())
+    seen = new_ids.filter(pa.array(seen_mask))
+    new_tbl = new_tbl.filter(pa.array(~seen_mask))
+    old = reachable_old(parts, new_tbl, params)
+    corpus, is_new = build_corpus(old, new_tbl, params)
     decisions, dedupe_stats = corpus_cluster(corpus, is_new, params)
     decision_of = {d.article_id: d for d in decisions}
     t["dedupe"] += time.perf_counter() - t0
@@ -257,8 +292,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
 
     t0 = time.perf_counter()
     index_new = pa.concat_tables(index_parts) if index_parts else INDEX.empty_table()
-    sigs, _, flat, offs = _sketch_arrays(index_new, params.num_perm)
-    keyindex.write_keys(ctx.out_dir, rid, sigs, flat, offs, params)  # before the index file: never stale
+    keyindex.write_keys(ctx.out_dir, rid, index_new, params)  # before the index file: never stale
     write_table_atomic(index_new, ctx.out_dir / "state" / "index" / f"{rid}.parquet")
     fault("index_update")
     write_sketch_params(ctx.out_dir, params)
@@ -292,7 +326,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
             "records_already_processed": unchanged, "input_bytes": sum(r.input_bytes for r in results),
         },
         "duplicates_by_reason": dict(sorted(dup_reasons.items())),
-        "dedupe": {**dedupe_stats, "index_articles_before": index.num_rows,
+        "dedupe": {**dedupe_stats, "index_articles_before": index_rows,
                    "index_articles_reachable": int((~is_new).sum()),
                    "params": {k: getattr(params, k) for k in ("num_perm", "shingle_words", "bands", "rows", "jaccard",
                                                                "containment", "window_days")}},

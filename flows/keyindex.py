@@ -1,46 +1,97 @@
-"""Sorted key files beside each index file (state/keys/<index file stem>/), so that looking up a run's
-new articles against millions of earlier ones is a binary search per new key, not a scan.
+"""The lookup store beside each index file (state/keys/<stem>/), so that a run's new articles are
+looked up against millions of earlier ones by binary search and memory-mapped reads: nothing is
+read per earlier article, and the cost grows with the new articles and their matches, not with
+the index.
 
 For the index file `state/index/<stem>.parquet` with n rows, `state/keys/<stem>/` holds:
-  band.npy, band_rows.npy   every row's LSH band keys (dedupe.corpus.band_keys), sorted, with their rows
-  para.npy, para_rows.npy   every row's paragraph keys, sorted, with their rows
-  meta.json                 n, bands, rows (a mismatch makes the lookup fall back to a scan)
-Written to a hidden temp folder and renamed into place (atomic); removed with its run on rollback.
+  band.npy, band_rows.npy     every row's LSH band keys (dedupe.corpus.band_keys), sorted, with their rows
+  para.npy, para_rows.npy     every row's paragraph keys, sorted, with their rows
+  exact.npy, exact_rows.npy   64-bit hashes of every row's content_hash and url_key, sorted, with their rows
+  ids.npy, ids_rows.npy       64-bit hashes of every row's article_id, sorted, with their rows
+  rows.arrow                  the index rows themselves as an uncompressed Arrow IPC file (memory-mapped:
+                              taking the few reachable rows touches only their pages)
+  meta.json                   version, n, bands, rows (a mismatch makes the run read the Parquet file and scan)
+The Parquet file stays the durable record (and what a rebuild or a scan reads); this folder is
+derived from it. Written to a hidden temp folder and renamed into place (atomic); removed with its
+run on rollback. A 64-bit hash collision can only add a reachable row (clustering compares the real
+values) or a seen-id candidate (checked against the real article_id).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
 
 from dedupe.corpus import CorpusParams, band_keys
 from flows.state import remove_tree
+
+VERSION = 2
 
 
 def keys_dir(out_dir: Path, stem: str) -> Path:
     return out_dir / "state" / "keys" / stem
 
 
-def write_keys(out_dir: Path, stem: str, sigs: np.ndarray, para_flat: np.ndarray, para_offsets: np.ndarray,
-               params: CorpusParams) -> None:
-    n = len(sigs)
+def sketch_arrays(tbl: pa.Table, num_perm: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(signatures uint32[n, num_perm], n_shingles, flat paragraph keys, their offsets) without Python objects:
+    the signature column's data buffer is read as it is (every value is num_perm * 4 bytes)."""
+    n = tbl.num_rows
+    if not n:
+        return (np.empty((0, num_perm), dtype=np.uint32), np.empty(0, np.int64), np.empty(0, np.uint64),
+                np.zeros(1, np.int64))
+    sig_col = tbl.column("signature").combine_chunks()
+    offs = np.frombuffer(sig_col.buffers()[1], dtype=np.int32)[sig_col.offset: sig_col.offset + n + 1]
+    if offs[-1] - offs[0] != n * num_perm * 4 or np.any(np.diff(offs) != num_perm * 4):
+        raise ValueError(f"signatures of another size than num_perm={num_perm} in the index")
+    data = np.frombuffer(sig_col.buffers()[2], dtype="<u4")
+    sigs = data[offs[0] // 4: offs[-1] // 4].reshape(n, num_perm)
+    sizes = tbl.column("n_shingles").to_numpy(zero_copy_only=False).astype(np.int64)
+    pk = tbl.column("para_keys").combine_chunks()
+    pk_offsets = pk.offsets.to_numpy().astype(np.int64)
+    flat = pk.values.to_numpy(zero_copy_only=False).astype(np.uint64)
+    return sigs, sizes, flat, pk_offsets - pk_offsets[0]
+
+
+def hash_strings(values: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(uint64 hashes of the non-null strings, their row numbers)."""
+    py = values.to_pylist()
+    rows = np.fromiter((i for i, v in enumerate(py) if v), dtype=np.int64)
+    hashes = np.fromiter((xxhash.xxh3_64_intdigest(v.encode("utf-8")) for v in py if v), dtype=np.uint64,
+                         count=len(rows))
+    return hashes, rows
+
+
+def _save_sorted(folder: Path, name: str, keys: np.ndarray, rows: np.ndarray) -> None:
+    order = np.argsort(keys, kind="stable")
+    np.save(folder / f"{name}.npy", keys[order].astype(np.uint64))
+    np.save(folder / f"{name}_rows.npy", rows[order].astype(np.int64))
+
+
+def write_keys(out_dir: Path, stem: str, index: pa.Table, params: CorpusParams) -> None:
+    """Write the lookup store of one index file (its rows in `index`, in file order)."""
+    n = index.num_rows
+    sigs, _, para_flat, para_offsets = sketch_arrays(index, params.num_perm)
     final = keys_dir(out_dir, stem)
     tmp = final.with_name(f".{stem}.tmp")
     remove_tree(tmp)
     tmp.mkdir(parents=True)
     bk = band_keys(sigs, params.bands, params.rows).ravel() if n else np.empty(0, np.uint64)
-    brows = np.repeat(np.arange(n, dtype=np.int64), params.bands) if n else np.empty(0, np.int64)
-    order = np.argsort(bk, kind="stable")
-    np.save(tmp / "band.npy", bk[order])
-    np.save(tmp / "band_rows.npy", brows[order])
-    prows = np.repeat(np.arange(n, dtype=np.int64), np.diff(para_offsets)) if n else np.empty(0, np.int64)
-    order = np.argsort(para_flat, kind="stable")
-    np.save(tmp / "para.npy", para_flat[order].astype(np.uint64))
-    np.save(tmp / "para_rows.npy", prows[order])
-    (tmp / "meta.json").write_text(json.dumps({"n": n, "bands": params.bands, "rows": params.rows}))
+    _save_sorted(tmp, "band", bk, np.repeat(np.arange(n, dtype=np.int64), params.bands) if n else np.empty(0, np.int64))
+    _save_sorted(tmp, "para", para_flat, np.repeat(np.arange(n, dtype=np.int64), np.diff(para_offsets)) if n
+                 else np.empty(0, np.int64))
+    (ch, ch_rows), (uk, uk_rows) = hash_strings(index.column("content_hash")), hash_strings(index.column("url_key"))
+    _save_sorted(tmp, "exact", np.concatenate([ch, uk]), np.concatenate([ch_rows, uk_rows]))
+    _save_sorted(tmp, "ids", *hash_strings(index.column("article_id")))
+    with pa.OSFile(str(tmp / "rows.arrow"), "wb") as sink, pa.ipc.new_file(sink, index.schema) as writer:
+        writer.write_table(index)
+    (tmp / "meta.json").write_text(json.dumps({"version": VERSION, "n": n, "bands": params.bands, "rows": params.rows}))
     remove_tree(final)
     os.replace(tmp, final)
 
@@ -58,19 +109,53 @@ def _rows_matching(keys: np.ndarray, rows: np.ndarray, wanted: np.ndarray) -> np
     return np.asarray(rows[idx], dtype=np.int64)
 
 
-def lookup(out_dir: Path, stem: str, n_rows: int, new_bands: np.ndarray, new_paras: np.ndarray,
-           params: CorpusParams) -> np.ndarray | None:
-    """Rows of index file `stem` sharing a band or paragraph key with the new articles (sorted unique
-    key arrays), or None when that file has no usable key files (then the caller scans)."""
-    d = keys_dir(out_dir, stem)
+@dataclass
+class Store:
+    """The lookup store of one index file, memory-mapped."""
+
+    stem: str
+    n: int
+    folder: Path
+
+    def _keys(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        return (np.load(self.folder / f"{name}.npy", mmap_mode="r"),
+                np.load(self.folder / f"{name}_rows.npy", mmap_mode="r"))
+
+    def rows_table(self) -> pa.Table:
+        return pa.ipc.open_file(pa.memory_map(str(self.folder / "rows.arrow"))).read_all()
+
+    def reachable(self, new_bands: np.ndarray, new_paras: np.ndarray, new_exact: np.ndarray) -> np.ndarray:
+        """Rows sharing a band key, a paragraph key or an exact-key hash with the new articles (sorted unique arrays)."""
+        hits = [_rows_matching(*self._keys("band"), new_bands), _rows_matching(*self._keys("para"), new_paras),
+                _rows_matching(*self._keys("exact"), new_exact)]
+        return np.unique(np.concatenate(hits))
+
+    def seen(self, ids: pa.Array, id_hashes: np.ndarray) -> np.ndarray:
+        """Mask over `ids`: the ones already in this index file (hash lookup, then the real ids compared)."""
+        keys, rows = self._keys("ids")
+        mask = np.zeros(len(ids), dtype=bool)
+        if not len(keys) or not len(id_hashes):
+            return mask
+        pos = np.searchsorted(keys, id_hashes)
+        pos[pos == len(keys)] = 0
+        maybe = np.flatnonzero(keys[pos] == id_hashes)
+        if len(maybe):
+            stored = self.rows_table().column("article_id").take(pa.array(rows[pos[maybe]], pa.int64()))
+            mask[maybe] = pc.equal(stored, ids.take(pa.array(maybe, pa.int64()))).to_numpy(zero_copy_only=False)
+        return mask
+
+
+def open_store(out_dir: Path, stem: str, n_rows: int, params: CorpusParams) -> Store | None:
+    """The lookup store of index file `stem`, or None when it is missing, stale or of another layout."""
+    folder = keys_dir(out_dir, stem)
     try:
-        meta = json.loads((d / "meta.json").read_text())
-        if (meta.get("n"), meta.get("bands"), meta.get("rows")) != (n_rows, params.bands, params.rows):
-            return None
-        hits = [_rows_matching(np.load(d / "band.npy", mmap_mode="r"), np.load(d / "band_rows.npy", mmap_mode="r"),
-                               new_bands),
-                _rows_matching(np.load(d / "para.npy", mmap_mode="r"), np.load(d / "para_rows.npy", mmap_mode="r"),
-                               new_paras)]
+        meta = json.loads((folder / "meta.json").read_text())
     except (OSError, ValueError):
         return None
-    return np.unique(np.concatenate(hits))
+    if (meta.get("version"), meta.get("n"), meta.get("bands"), meta.get("rows")) != (
+            VERSION, n_rows, params.bands, params.rows):
+        return None
+    needed = ["rows.arrow"] + [f"{k}{s}.npy" for k in ("band", "para", "exact", "ids") for s in ("", "_rows")]
+    if not all((folder / f).is_file() for f in needed):
+        return None
+    return Store(stem, n_rows, folder)

@@ -85,6 +85,15 @@ def read_index(out_dir: Path) -> pa.Table:
         raise StateCorrupt(f"state/index in {out_dir} is unreadable: {exc}") from exc
 
 
+def read_index_file(out_dir: Path, stem: str) -> pa.Table:
+    """One state/index file's rows (StateCorrupt when unreadable)."""
+    path = out_dir / "state" / "index" / f"{stem}.parquet"
+    try:
+        return pq.read_table(path).select(INDEX.names).cast(INDEX)
+    except (pa.ArrowException, OSError, KeyError, ValueError) as exc:
+        raise StateCorrupt(f"state/index file {path} is unreadable: {exc}") from exc
+
+
 def index_files(out_dir: Path) -> list[tuple[str, int]]:
     """(file stem, rows) of each state/index file, in the order read_index concatenates them."""
     files = sorted(p for p in (out_dir / "state" / "index").glob("*.parquet") if not p.name.startswith((".", "_")))

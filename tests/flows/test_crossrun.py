@@ -101,15 +101,16 @@ def test_changing_signature_settings_on_an_existing_state_stops_with_a_clear_mes
     assert sorted(m["status"] for m in manifests) == ["failed", "finished"]
 
 
-def test_sorted_key_files_find_the_same_earlier_articles_as_a_scan(tmp_path):
-    """The binary-search lookup (state/keys/) and the full scan reach the same earlier articles."""
+def test_lookup_store_finds_the_same_earlier_articles_as_a_scan(tmp_path):
+    """The binary-search lookup in state/keys/ (memory-mapped rows) and the full scan of the Parquet
+    index reach the same earlier articles and see the same already-processed ids."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from flows.config import RunConfig
-    from flows.finalize import build_corpus
+    from flows.finalize import IndexPart, _open_parts, reachable_old, seen_before
     from flows.sink import STAGED_ARTICLES
-    from flows.state import read_index
+    from flows.state import read_index_file
 
     raw, out = tmp_path / "raw", tmp_path / "out"
     for n in ("base.txt", "follow.txt", "school.txt", "results-a.txt"):
@@ -127,11 +128,19 @@ def test_sorted_key_files_find_the_same_earlier_articles_as_a_scan(tmp_path):
                          pa.nulls(new.num_rows, pa.timestamp("us", tz="UTC")))
     new = new.select([n for n in STAGED_ARTICLES.names if n in new.column_names])
     params = RunConfig().corpus_params()
-    index = read_index(out)
-    with_keys, _ = build_corpus(index, new, params, out)
-    scanned, _ = build_corpus(index, new, params, None)
-    assert with_keys.ids == scanned.ids
-    assert len(with_keys.ids) > new.num_rows  # some earlier articles were reachable
+    fast = _open_parts(out, params)
+    assert all(p.store is not None and p.table is None for p in fast)
+    scan = [IndexPart(p.stem, p.n, None, read_index_file(out, p.stem)) for p in fast]
+    by_store, by_scan = reachable_old(fast, new, params), reachable_old(scan, new, params)
+    assert sorted(by_store.column("article_id").to_pylist()) == sorted(by_scan.column("article_id").to_pylist())
+    assert 0 < by_store.num_rows < sum(p.n for p in fast)  # some earlier articles reachable, not all
+    old_ids = read_index_file(out, fast[0].stem).column("article_id")
+    probe = pa.concat_arrays([old_ids.combine_chunks().slice(0, 2), new.column("article_id").combine_chunks()])
+    assert seen_before(fast, probe).tolist() == seen_before(scan, probe).tolist() == [True, True] + [False] * new.num_rows
+    # a store of another layout (an older version) is not used: the file is read and scanned instead
+    meta = out / "state" / "keys" / fast[0].stem / "meta.json"
+    meta.write_text(meta.read_text().replace('"version": 2', '"version": 1'))
+    assert all(p.store is None and p.table is not None for p in _open_parts(out, params))
 
 
 def test_line_counts_are_one_snapshot_that_accumulates_across_runs(tmp_path):
