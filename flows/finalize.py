@@ -81,10 +81,11 @@ class NewKeys:
 def _new_keys(new: pa.Table, params: CorpusParams) -> NewKeys:
     n_sig, _, n_flat, _ = keyindex.sketch_arrays(new, params.num_perm)
     values = sorted({v for col in ("content_hash", "url_key") for v in new.column(col).to_pylist() if v})
-    hashes = np.unique(keyindex.hash_strings(pa.array(values, pa.string()))[0])
+    hashes = keyindex.sorted_unique(keyindex.hash_strings(pa.array(values, pa.string()))[0])
     if not params.near_duplicates:
         return NewKeys(np.empty(0, np.uint64), np.empty(0, np.uint64), values, hashes)
-    return NewKeys(np.unique(band_keys(n_sig, params.bands, params.rows)), np.unique(n_flat), values, hashes)
+    return NewKeys(keyindex.sorted_unique(band_keys(n_sig, params.bands, params.rows).ravel()),
+                   keyindex.sorted_unique(n_flat), values, hashes)
 
 
 def _scan_reachable(index: pa.Table, keys: NewKeys, params: CorpusParams) -> np.ndarray:

@@ -8,7 +8,8 @@ For the index file `state/index/<stem>.parquet` with n rows, `state/keys/<stem>/
   para.npy, para_rows.npy     every row's paragraph keys, sorted, with their rows
   exact.npy, exact_rows.npy   64-bit hashes of every row's content_hash and url_key, sorted, with their rows
   ids.npy, ids_rows.npy       64-bit hashes of every row's article_id, sorted, with their rows
-  rows.arrow                  the index rows themselves as an uncompressed Arrow IPC file (memory-mapped:
+  <name>_filter.npy           a bitmap of each key set's low bits (8 bits per key): absent keys are
+                              ruled out with one probe before any binary search  rows.arrow                  the index rows themselves as an uncompressed Arrow IPC file (memory-mapped:
                               taking the few reachable rows touches only their pages)
   meta.json                   version, n, bands, rows (a mismatch makes the run read the Parquet file and scan)
 The Parquet file stays the durable record (and what a rebuild or a scan reads); this folder is
@@ -68,10 +69,29 @@ def hash_strings(values: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.nda
     return hashes, rows
 
 
+FILTER_BITS_PER_KEY = 8  # about 12% of absent keys pass the filter and cost a binary search
+
+
+def _filter_bits(n_keys: int) -> int:
+    return 1 << max(10, int(np.ceil(np.log2(max(n_keys, 1) * FILTER_BITS_PER_KEY))))
+
+
 def _save_sorted(folder: Path, name: str, keys: np.ndarray, rows: np.ndarray) -> None:
-    order = np.argsort(keys, kind="stable")
-    np.save(folder / f"{name}.npy", keys[order].astype(np.uint64))
+    """The keys sorted with their rows, and a one-hash bit filter over the keys' low bits (the keys are
+    hashes): most keys of a new article are in no earlier file, and one probe of a small bitmap
+    rules them out before any binary search in the large sorted array."""
+    keys = keys.astype(np.uint64)
+    order = np.argsort(keys)
+    np.save(folder / f"{name}.npy", keys[order])
     np.save(folder / f"{name}_rows.npy", rows[order].astype(np.int64))
+    bits = np.zeros(_filter_bits(len(keys)), dtype=bool)
+    bits[keys & np.uint64(len(bits) - 1)] = True
+    np.save(folder / f"{name}_filter.npy", np.packbits(bits, bitorder="little"))
+
+
+def _may_contain(bitmap: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    idx = wanted & np.uint64(len(bitmap) * 8 - 1)
+    return ((bitmap[idx >> np.uint64(3)] >> (idx & np.uint64(7)).astype(np.uint8)) & 1).astype(bool)
 
 
 def write_keys(out_dir: Path, stem: str, index: pa.Table, params: CorpusParams) -> None:
@@ -96,14 +116,26 @@ def write_keys(out_dir: Path, stem: str, index: pa.Table, params: CorpusParams) 
     os.replace(tmp, final)
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique for a flat integer array, by one sort (faster than np.unique's hashing here)."""
+    a = np.sort(values)
+    return a[np.r_[True, a[1:] != a[:-1]]] if len(a) else a
+
+
 def _rows_matching(keys: np.ndarray, rows: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Rows whose key is in `wanted` (sorted, unique): a binary search per wanted key."""
+    """Rows whose key is in `wanted` (sorted, unique): one binary search per wanted key, a second one
+    only for the keys that are there."""
+    if not len(keys) or not len(wanted):
+        return np.empty(0, np.int64)
     left = np.searchsorted(keys, wanted, "left")
+    found = left < len(keys)
+    found[found] = keys[left[found]] == wanted[found]
+    if not found.any():
+        return np.empty(0, np.int64)
+    wanted, left = wanted[found], left[found]
     right = np.searchsorted(keys, wanted, "right")
     lengths = right - left
     total = int(lengths.sum())
-    if not total:
-        return np.empty(0, np.int64)
     ends = np.cumsum(lengths)
     idx = np.repeat(left, lengths) + (np.arange(total) - np.repeat(ends - lengths, lengths))
     return np.asarray(rows[idx], dtype=np.int64)
@@ -121,13 +153,17 @@ class Store:
         return (np.load(self.folder / f"{name}.npy", mmap_mode="r"),
                 np.load(self.folder / f"{name}_rows.npy", mmap_mode="r"))
 
+    def _matching(self, name: str, wanted: np.ndarray) -> np.ndarray:
+        if len(wanted):
+            wanted = wanted[_may_contain(np.load(self.folder / f"{name}_filter.npy", mmap_mode="r"), wanted)]
+        return _rows_matching(*self._keys(name), wanted)
+
     def rows_table(self) -> pa.Table:
         return pa.ipc.open_file(pa.memory_map(str(self.folder / "rows.arrow"))).read_all()
 
     def reachable(self, new_bands: np.ndarray, new_paras: np.ndarray, new_exact: np.ndarray) -> np.ndarray:
         """Rows sharing a band key, a paragraph key or an exact-key hash with the new articles (sorted unique arrays)."""
-        hits = [_rows_matching(*self._keys("band"), new_bands), _rows_matching(*self._keys("para"), new_paras),
-                _rows_matching(*self._keys("exact"), new_exact)]
+        hits = [self._matching("band", new_bands), self._matching("para", new_paras), self._matching("exact", new_exact)]
         return np.unique(np.concatenate(hits))
 
     def seen(self, ids: pa.Array, id_hashes: np.ndarray) -> np.ndarray:
@@ -155,7 +191,7 @@ def open_store(out_dir: Path, stem: str, n_rows: int, params: CorpusParams) -> S
     if (meta.get("version"), meta.get("n"), meta.get("bands"), meta.get("rows")) != (
             VERSION, n_rows, params.bands, params.rows):
         return None
-    needed = ["rows.arrow"] + [f"{k}{s}.npy" for k in ("band", "para", "exact", "ids") for s in ("", "_rows")]
+    needed = ["rows.arrow"] + [f"{k}{s}.npy" for k in ("band", "para", "exact", "ids") for s in ("", "_rows", "_filter")]
     if not all((folder / f).is_file() for f in needed):
         return None
     return Store(stem, n_rows, folder)
