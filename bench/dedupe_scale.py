@@ -109,6 +109,7 @@ def pipeline_lookup(index_sizes: list[int], n_new: int, files: int = 1) -> dict:
     from flows import keyindex
     from flows.finalize import _open_parts, build_corpus, reachable_old, seen_before
     from flows.sink import STAGED_ARTICLES
+    from flows.state import index_files
 
     rng = np.random.default_rng(2)
     new = synthetic(n_new, rng, False, 0)
@@ -137,14 +138,17 @@ def pipeline_lookup(index_sizes: list[int], n_new: int, files: int = 1) -> dict:
             part = idx.slice(start, step)
             pq.write_table(part, out / "state" / "index" / f"r{f:04d}.parquet")
             keyindex.write_keys(out, f"r{f:04d}", part, params)
+            keyindex.compact(out, index_files(out), params, lambda stem: None)  # as each run ends
         del idx
         gc.collect()  # the synthetic corpus's Python objects are the bench's, not the pipeline's
-        t0 = time.perf_counter()
-        parts = _open_parts(out, params)
-        seen = seen_before(parts, new_tbl.column("article_id").combine_chunks())
-        corpus, is_new = build_corpus(reachable_old(parts, new_tbl, params), new_tbl, params)
-        decisions, stats = cluster(corpus, is_new, params)
-        sec = time.perf_counter() - t0
+        sec = float("inf")
+        for _ in range(3):  # the best of three: a shared machine's noise only ever adds time
+            t0 = time.perf_counter()
+            parts = _open_parts(out, params)
+            seen = seen_before(parts, new_tbl.column("article_id").combine_chunks())
+            corpus, is_new = build_corpus(reachable_old(parts, new_tbl, params), new_tbl, params)
+            decisions, stats = cluster(corpus, is_new, params)
+            sec = min(sec, time.perf_counter() - t0)
         shutil.rmtree(out)
         if warm_up:
             warm_up = False
@@ -152,7 +156,8 @@ def pipeline_lookup(index_sizes: list[int], n_new: int, files: int = 1) -> dict:
         base = base or sec
         out_stats[f"pipeline_lookup_{n_new}_vs_{size}" + (f"_in_{files}_files" if files > 1 else "")] = {
             "seconds": round(sec, 3), "ratio_to_empty": round(sec / base, 2), "reachable": int((~is_new).sum()),
-            "matched": sum(d.duplicate_of is not None for d in decisions), "seen": int(seen.sum())}
+            "matched": sum(d.duplicate_of is not None for d in decisions), "seen": int(seen.sum()),
+            "stores": len(parts)}
     return out_stats
 
 

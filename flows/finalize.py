@@ -120,7 +120,7 @@ def reachable_old(parts: Sequence[IndexPart], new: pa.Table, params: CorpusParam
     for part in parts:
         if part.store is not None:
             rows = part.store.reachable(keys.bands, keys.paras, keys.exact_hashes)
-            found.append(part.store.rows_table().take(pa.array(rows, pa.int64())))
+            found.append(part.store.take(rows))
         elif part.table is not None:
             found.append(part.table.take(pa.array(_scan_reachable(part.table, keys, params), pa.int64())))
     return pa.concat_tables(found).combine_chunks() if found else INDEX.empty_table()
@@ -165,15 +165,16 @@ def build_corpus(old: pa.Table, new: pa.Table, params: CorpusParams) -> tuple[Co
 
 
 def _open_parts(out_dir: Path, params: CorpusParams) -> list[IndexPart]:
-    """Every state/index file, with its lookup store when usable, else its rows (StateCorrupt when unreadable)."""
-    parts = []
+    """Every state/index file: through a usable lookup store (several files may share one), else its
+    rows read from Parquet (StateCorrupt when unreadable)."""
     try:
         files = index_files(out_dir)
     except (pa.ArrowException, OSError) as exc:
         raise StateCorrupt(f"state/index in {out_dir} is unreadable: {exc}") from exc
-    for stem, n in files:
-        store = keyindex.open_store(out_dir, stem, n, params)
-        parts.append(IndexPart(stem, n, store, None if store is not None else read_index_file(out_dir, stem)))
+    stores = keyindex.find_stores(out_dir, files, params)
+    covered = {f for st in stores for f, _ in st.files}
+    parts = [IndexPart(st.stem, st.n, st, None) for st in stores]
+    parts += [IndexPart(stem, n, None, read_index_file(out_dir, stem)) for stem, n in files if stem not in covered]
     return parts
 
 
@@ -196,7 +197,7 @@ def load_or_rebuild_index(ctx: RunContext, params: CorpusParams) -> list[IndexPa
     ctx.manifest.setdefault("warnings", []).append(note)
     stem = f"{ctx.run_id}-rebuilt"
     keyindex.write_keys(ctx.out_dir, stem, index, params)  # later runs look it up like any other index file
-    return [IndexPart(stem, index.num_rows, keyindex.open_store(ctx.out_dir, stem, index.num_rows, params), None)]
+    return _open_parts(ctx.out_dir, params)
 
 
 def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Progress | None = None) -> dict[str, Any]:
@@ -297,6 +298,8 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     write_table_atomic(index_new, ctx.out_dir / "state" / "index" / f"{rid}.parquet")
     fault("index_update")
     write_sketch_params(ctx.out_dir, params)
+    stores = keyindex.compact(ctx.out_dir, index_files(ctx.out_dir), params,
+                                                    lambda stem: read_index_file(ctx.out_dir, stem))
     counts_path = ctx.staging_dir / "line-counts.parquet"
     if counts_path.exists():
         snapshot = ctx.out_dir / "state" / "lines" / f"{rid}.parquet"
@@ -327,7 +330,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
             "records_already_processed": unchanged, "input_bytes": sum(r.input_bytes for r in results),
         },
         "duplicates_by_reason": dict(sorted(dup_reasons.items())),
-        "dedupe": {**dedupe_stats, "index_articles_before": index_rows,
+        "dedupe": {**dedupe_stats, "index_articles_before": index_rows, "index_stores": stores,
                    "index_articles_reachable": int((~is_new).sum()),
                    "params": {k: getattr(params, k) for k in ("num_perm", "shingle_words", "bands", "rows", "jaccard",
                                                                "containment", "window_days")}},

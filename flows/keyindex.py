@@ -1,19 +1,23 @@
-"""The lookup store beside each index file (state/keys/<stem>/), so that a run's new articles are
+"""The lookup stores beside the index files (state/keys/<stem>/), so that a run's new articles are
 looked up against millions of earlier ones by binary search and memory-mapped reads: nothing is
 read per earlier article, and the cost grows with the new articles and their matches, not with
 the index.
 
-For the index file `state/index/<stem>.parquet` with n rows, `state/keys/<stem>/` holds:
+For the index file `state/index/<stem>.parquet` with n rows (or several, merged), `state/keys/<stem>/` holds:
   band.npy, band_rows.npy     every row's LSH band keys (dedupe.corpus.band_keys), sorted, with their rows
   para.npy, para_rows.npy     every row's paragraph keys, sorted, with their rows
   exact.npy, exact_rows.npy   64-bit hashes of every row's content_hash and url_key, sorted, with their rows
   ids.npy, ids_rows.npy       64-bit hashes of every row's article_id, sorted, with their rows
   <name>_filter.npy           a bitmap of each key set's low bits (8 bits per key): absent keys are
-                              ruled out with one probe before any binary search  rows.arrow                  the index rows themselves as an uncompressed Arrow IPC file (memory-mapped:
+                              ruled out with one probe before any binary search
+  rows.arrow                  the index rows themselves as an uncompressed Arrow IPC file (memory-mapped:
                               taking the few reachable rows touches only their pages)
-  meta.json                   version, n, bands, rows (a mismatch makes the run read the Parquet file and scan)
-The Parquet file stays the durable record (and what a rebuild or a scan reads); this folder is
-derived from it. Written to a hidden temp folder and renamed into place (atomic); removed with its
+  meta.json                   version, n, bands, rows, and the index files covered with their row counts
+                              (a mismatch makes the run read those Parquet files and scan them)
+Each run writes the store of its own index file; `compact` then merges stores so that there are
+O(log runs) of them (a store over several files numbers the rows of its files in order). The
+Parquet files stay the durable record (and what a rebuild or a scan reads); these folders are
+derived from them. Written to a hidden temp folder and renamed into place (atomic); removed with its
 run on rollback. A 64-bit hash collision can only add a reachable row (clustering compares the real
 values) or a seen-id candidate (checked against the real article_id).
 """
@@ -22,7 +26,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +39,7 @@ from dedupe.corpus import CorpusParams, band_keys
 from flows.state import remove_tree
 
 VERSION = 2
+ROWS_PER_BATCH = 65536  # record batches of rows.arrow: few chunks to take from, bounded memory to write
 
 
 def keys_dir(out_dir: Path, stem: str) -> Path:
@@ -94,9 +100,14 @@ def _may_contain(bitmap: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return ((bitmap[idx >> np.uint64(3)] >> (idx & np.uint64(7)).astype(np.uint8)) & 1).astype(bool)
 
 
-def write_keys(out_dir: Path, stem: str, index: pa.Table, params: CorpusParams) -> None:
-    """Write the lookup store of one index file (its rows in `index`, in file order)."""
+def write_keys(out_dir: Path, stem: str, index: pa.Table, params: CorpusParams,
+               files: list[tuple[str, int]] | None = None) -> None:
+    """Write a lookup store named `stem` over the rows in `index`: one index file's rows in file order,
+    or (`files`: their stems and row counts, in order) several files' rows concatenated."""
     n = index.num_rows
+    files = files if files is not None else [(stem, n)]
+    if sum(k for _, k in files) != n:
+        raise ValueError(f"store {stem}: {n} rows for files of {sum(k for _, k in files)}")
     sigs, _, para_flat, para_offsets = sketch_arrays(index, params.num_perm)
     final = keys_dir(out_dir, stem)
     tmp = final.with_name(f".{stem}.tmp")
@@ -110,8 +121,10 @@ def write_keys(out_dir: Path, stem: str, index: pa.Table, params: CorpusParams) 
     _save_sorted(tmp, "exact", np.concatenate([ch, uk]), np.concatenate([ch_rows, uk_rows]))
     _save_sorted(tmp, "ids", *hash_strings(index.column("article_id")))
     with pa.OSFile(str(tmp / "rows.arrow"), "wb") as sink, pa.ipc.new_file(sink, index.schema) as writer:
-        writer.write_table(index)
-    (tmp / "meta.json").write_text(json.dumps({"version": VERSION, "n": n, "bands": params.bands, "rows": params.rows}))
+        for start in range(0, n, ROWS_PER_BATCH):  # even batches, whatever chunks the rows came in
+            writer.write_table(index.slice(start, ROWS_PER_BATCH).combine_chunks())
+    (tmp / "meta.json").write_text(json.dumps({"version": VERSION, "n": n, "bands": params.bands, "rows": params.rows,
+                                               "files": [[f, k] for f, k in files]}))
     remove_tree(final)
     os.replace(tmp, final)
 
@@ -143,11 +156,13 @@ def _rows_matching(keys: np.ndarray, rows: np.ndarray, wanted: np.ndarray) -> np
 
 @dataclass
 class Store:
-    """The lookup store of one index file, memory-mapped."""
+    """A lookup store, memory-mapped: over one index file, or over several merged (`compact`)."""
 
     stem: str
     n: int
     folder: Path
+    files: list[tuple[str, int]]
+    _rows: pa.ipc.RecordBatchFileReader | None = field(default=None, repr=False)
 
     def _keys(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         return (np.load(self.folder / f"{name}.npy", mmap_mode="r"),
@@ -159,7 +174,27 @@ class Store:
         return _rows_matching(*self._keys(name), wanted)
 
     def rows_table(self) -> pa.Table:
-        return pa.ipc.open_file(pa.memory_map(str(self.folder / "rows.arrow"))).read_all()
+        """All the store's rows, memory-mapped (nothing is read until used)."""
+        return pa.Table.from_batches(self._batches()[0], schema=self._reader().schema)
+
+    def _reader(self) -> pa.ipc.RecordBatchFileReader:
+        if self._rows is None:
+            self._rows = pa.ipc.open_file(pa.memory_map(str(self.folder / "rows.arrow")))
+        return self._rows
+
+    def _batches(self) -> tuple[list[pa.RecordBatch], np.ndarray]:
+        reader = self._reader()
+        batches = [reader.get_batch(i) for i in range(reader.num_record_batches)]
+        return batches, np.cumsum([0] + [b.num_rows for b in batches])
+
+    def take(self, rows: np.ndarray) -> pa.Table:
+        """The rows (sorted row numbers), taken batch by batch: only their pages of the file are read."""
+        batches, starts = self._batches()
+        out = []
+        for i in np.unique(np.searchsorted(starts, rows, "right") - 1) if len(rows) else []:
+            lo, hi = np.searchsorted(rows, [starts[i], starts[i + 1]])
+            out.append(batches[i].take(pa.array(rows[lo:hi] - starts[i], pa.int64())))
+        return pa.Table.from_batches(out, schema=self._reader().schema)
 
     def reachable(self, new_bands: np.ndarray, new_paras: np.ndarray, new_exact: np.ndarray) -> np.ndarray:
         """Rows sharing a band key, a paragraph key or an exact-key hash with the new articles (sorted unique arrays)."""
@@ -176,22 +211,79 @@ class Store:
         pos[pos == len(keys)] = 0
         maybe = np.flatnonzero(keys[pos] == id_hashes)
         if len(maybe):
-            stored = self.rows_table().column("article_id").take(pa.array(rows[pos[maybe]], pa.int64()))
-            mask[maybe] = pc.equal(stored, ids.take(pa.array(maybe, pa.int64()))).to_numpy(zero_copy_only=False)
+            at = np.asarray(rows[pos[maybe]], dtype=np.int64)
+            order = np.argsort(at)
+            stored = self.take(at[order]).column("article_id")
+            mask[maybe[order]] = pc.equal(stored, ids.take(pa.array(maybe[order], pa.int64()))).to_numpy(
+                zero_copy_only=False)
         return mask
 
 
-def open_store(out_dir: Path, stem: str, n_rows: int, params: CorpusParams) -> Store | None:
-    """The lookup store of index file `stem`, or None when it is missing, stale or of another layout."""
-    folder = keys_dir(out_dir, stem)
+def _open(folder: Path, params: CorpusParams) -> Store | None:
     try:
         meta = json.loads((folder / "meta.json").read_text())
-    except (OSError, ValueError):
+        files = [(str(f), int(k)) for f, k in meta.get("files", [])]
+    except (OSError, ValueError, TypeError):
         return None
-    if (meta.get("version"), meta.get("n"), meta.get("bands"), meta.get("rows")) != (
-            VERSION, n_rows, params.bands, params.rows):
+    if (meta.get("version"), meta.get("bands"), meta.get("rows")) != (VERSION, params.bands, params.rows) or (
+            not files or sum(k for _, k in files) != meta.get("n")):
         return None
     needed = ["rows.arrow"] + [f"{k}{s}.npy" for k in ("band", "para", "exact", "ids") for s in ("", "_rows", "_filter")]
     if not all((folder / f).is_file() for f in needed):
         return None
-    return Store(stem, n_rows, folder)
+    return Store(folder.name, int(meta["n"]), folder, files)
+
+
+def find_stores(out_dir: Path, on_disk: list[tuple[str, int]], params: CorpusParams) -> list[Store]:
+    """The usable lookup stores for the index files `on_disk` ((stem, rows) each): a store is usable when
+    every file it covers is there with its row count; of overlapping stores (a merge interrupted before
+    the merged-away one was removed) the one covering most files wins. In the order of their newest file."""
+    have = dict(on_disk)
+    root = out_dir / "state" / "keys"
+    found = []
+    if root.is_dir():
+        for folder in sorted(root.iterdir()):
+            if folder.name.startswith(".") or not folder.is_dir():
+                continue
+            store = _open(folder, params)
+            if store is not None and all(have.get(f) == k for f, k in store.files):
+                found.append(store)
+    chosen: list[Store] = []
+    taken: set[str] = set()
+    for store in sorted(found, key=lambda st: (-len(st.files), st.stem)):
+        stems = {f for f, _ in store.files}
+        if not stems & taken:
+            chosen.append(store)
+            taken |= stems
+    return sorted(chosen, key=lambda st: max(f for f, _ in st.files))
+
+
+MERGE_RATIO = 2  # a store is merged into the next younger one while it is at most this many times its size
+
+
+def compact(out_dir: Path, on_disk: list[tuple[str, int]], params: CorpusParams,
+            read_file: Callable[[str], pa.Table]) -> dict[str, int]:
+    """Keep the number of lookup stores logarithmic in the number of runs, so a run's lookup cost does
+    not grow with how many runs came before it: each index file without a usable store gets one
+    (an index rebuilt or written by an older version: `read_file` reads its rows), then the youngest
+    two stores merge while the older is at most MERGE_RATIO times the younger (a binary counter:
+    sizes fall geometrically from old to young, every row is rewritten O(log n) times).
+
+    Safe to interrupt anywhere: the merged store is written before the merged-away one is removed,
+    and `find_stores` prefers the larger of overlapping stores."""
+    stats = {"stores_written": 0, "stores_merged": 0}
+    covered = {f for st in find_stores(out_dir, on_disk, params) for f, _ in st.files}
+    for stem, _rows in on_disk:
+        if stem not in covered:
+            write_keys(out_dir, stem, read_file(stem), params)
+            stats["stores_written"] += 1
+    stores = find_stores(out_dir, on_disk, params)
+    while len(stores) >= 2 and stores[-2].n <= MERGE_RATIO * stores[-1].n:
+        older, younger = stores[-2], stores[-1]
+        merged = pa.concat_tables([older.rows_table(), younger.rows_table()])
+        write_keys(out_dir, younger.stem, merged, params, files=older.files + younger.files)
+        remove_tree(older.folder)
+        stats["stores_merged"] += 1
+        stores = find_stores(out_dir, on_disk, params)
+    stats["stores"] = len(stores)
+    return stats

@@ -105,11 +105,9 @@ def test_lookup_store_finds_the_same_earlier_articles_as_a_scan(tmp_path):
     """The binary-search lookup in state/keys/ (memory-mapped rows) and the full scan of the Parquet
     index reach the same earlier articles and see the same already-processed ids."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from flows.config import RunConfig
     from flows.finalize import IndexPart, _open_parts, reachable_old, seen_before
-    from flows.sink import STAGED_ARTICLES
     from flows.state import read_index_file
 
     raw, out = tmp_path / "raw", tmp_path / "out"
@@ -122,11 +120,7 @@ def test_lookup_store_finds_the_same_earlier_articles_as_a_scan(tmp_path):
         write_story(new_raw, n, n, STORIES[n])
     staged_out = tmp_path / "staged"
     run_pipeline(new_raw, staged_out)
-    new = pa.concat_tables([pq.read_table(p) for p in (staged_out / "state" / "index").glob("*.parquet")])
-    new = new.rename_columns(["published_at" if c == "published_ts" else c for c in new.column_names])
-    new = new.set_column(new.column_names.index("published_at"), "published_at",
-                         pa.nulls(new.num_rows, pa.timestamp("us", tz="UTC")))
-    new = new.select([n for n in STAGED_ARTICLES.names if n in new.column_names])
+    new = _staged_like(staged_out)
     params = RunConfig().corpus_params()
     fast = _open_parts(out, params)
     assert all(p.store is not None and p.table is None for p in fast)
@@ -161,3 +155,69 @@ def test_line_counts_are_one_snapshot_that_accumulates_across_runs(tmp_path):
     # four articles carried the footer: it is learned as boilerplate and removed in this run's articles
     assert m["learned"]["recurring_lines"] >= 1
     assert m["removals_by_reason"].get("recurring_line", 0) >= 2
+
+
+def test_lookup_stores_merge_as_runs_accumulate_and_survive_an_interrupted_merge(tmp_path):
+    """Every run adds an index file; its lookup store is merged with earlier ones (binary counter), so
+    the number of stores stays logarithmic, every index file is covered exactly once, and the merged
+    stores reach what a scan reaches. A lost store is rebuilt by the next run."""
+    import shutil
+
+    from flows.finalize import IndexPart, _open_parts, reachable_old
+    from flows.keyindex import find_stores
+    from flows.state import index_files, read_index_file
+
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    params = RunConfig().corpus_params()
+    names = ["base.txt", "follow.txt", "school.txt", "results-a.txt", "abridged.txt", "results-b.txt"]
+    for k, name in enumerate(names, start=1):
+        write_story(raw, name, name, STORIES[name])
+        run_pipeline(raw, out)
+        files = index_files(out)
+        stores = find_stores(out, files, params)
+        assert sorted(f for st in stores for f in st.files) == sorted(files)  # each file covered once
+        assert len(stores) <= k.bit_length()
+        assert len(list((out / "state" / "keys").iterdir())) == len(stores)  # merged-away stores are gone
+    manifest = json.loads(sorted((out / "runs").glob("*.json"))[-1].read_text())
+    assert manifest["dedupe"]["index_stores"]["stores"] == len(stores)
+
+    # an interrupted merge leaves an older, smaller store beside the merged one: the larger wins
+    biggest = max(stores, key=lambda st: len(st.files))
+    shutil.copytree(biggest.folder, out / "state" / "keys" / "00-stale-copy")
+    meta = out / "state" / "keys" / "00-stale-copy" / "meta.json"
+    m = json.loads(meta.read_text())
+    m["files"], m["n"] = m["files"][:1], m["files"][0][1]
+    meta.write_text(json.dumps(m))  # claims one file (its rows would be wrong: it must not be used)
+    assert {st.stem for st in find_stores(out, index_files(out), params)} == {st.stem for st in stores}
+
+    fast = _open_parts(out, params)
+    scan = [IndexPart(stem, n, None, read_index_file(out, stem)) for stem, n in index_files(out)]
+    probe_raw = tmp_path / "probe"
+    write_story(probe_raw, "updated.txt", "u", S.UPDATED)
+    write_story(probe_raw, "brief.txt", "b", S.BRIEF)
+    probe_out = tmp_path / "probe-out"
+    run_pipeline(probe_raw, probe_out)
+    new = _staged_like(probe_out)
+    assert sorted(reachable_old(fast, new, params).column("article_id").to_pylist()) == sorted(
+        reachable_old(scan, new, params).column("article_id").to_pylist())
+
+    # a lost store: the next run writes it again (and merges)
+    shutil.rmtree(out / "state" / "keys")
+    write_story(raw, "updated.txt", "u", S.UPDATED)
+    run_pipeline(raw, out)
+    files = index_files(out)
+    assert sorted(f for st in find_stores(out, files, params) for f in st.files) == sorted(files)
+
+
+def _staged_like(out: Path):
+    """A finished run's index rows shaped like the staged articles a run clusters."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from flows.sink import STAGED_ARTICLES
+
+    new = pa.concat_tables([pq.read_table(p) for p in (out / "state" / "index").glob("*.parquet")])
+    new = new.rename_columns(["published_at" if c == "published_ts" else c for c in new.column_names])
+    new = new.set_column(new.column_names.index("published_at"), "published_at",
+                         pa.nulls(new.num_rows, pa.timestamp("us", tz="UTC")))
+    return new.select([n for n in STAGED_ARTICLES.names if n in new.column_names])
