@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from dedupe.exact import Candidate, survivor_rank
-from dedupe.minhash import EMPTY, MinHasher, combine
+from dedupe.minhash import EMPTY, MinHasher, shingle_sets
 from dedupe.unionfind import UnionFind
 
 
@@ -102,17 +102,29 @@ class Sketcher:
 
     def sketch(self, paragraph_token_hashes: Sequence[np.ndarray]) -> Sketch:
         """The sketch of an article from its paragraphs' token hashes (rebuilding state from text)."""
-        shingles = [np.unique(combine(th, self.params.shingle_words)) for th in paragraph_token_hashes]
-        offsets = np.cumsum([0] + [len(s) for s in shingles]).tolist()
-        sigs = self.hasher.signatures(np.concatenate(shingles) if shingles else np.empty(0, np.uint32), offsets)
-        return self._from_paragraphs(sigs, shingles, [len(th) for th in paragraph_token_hashes])
+        flat, offsets = shingle_sets(paragraph_token_hashes, self.params.shingle_words)
+        if not len(flat):
+            return Sketch(np.full(self.params.num_perm, EMPTY, dtype=np.uint32), 0, np.empty(0, dtype=np.uint64))
+        # one permutation pass; the article's signature is its minimum, and only the two slots a long
+        # paragraph's key needs are reduced per paragraph
+        perm = self.hasher.permuted(flat)
+        every = np.sort(flat)
+        n = int(np.count_nonzero(every[1:] != every[:-1])) + 1
+        starts, ends = offsets[:-1], offsets[1:]
+        nonempty = ends > starts
+        lens = np.fromiter((len(th) for th in paragraph_token_hashes), dtype=np.int64, count=len(starts))
+        first2 = np.minimum.reduceat(perm[:, :2], starts[nonempty], axis=0)
+        first2 = first2[lens[nonempty] >= self.params.para_min_words]
+        keys = (first2[:, 0].astype(np.uint64) << np.uint64(32)) | first2[:, 1].astype(np.uint64)
+        return Sketch(perm.min(axis=0), n, np.unique(keys))
 
     def _from_paragraphs(self, sigs: np.ndarray, shingles: Sequence[np.ndarray], n_tokens: Sequence[int]) -> Sketch:
         """The article's signature is the slot-wise minimum of its paragraphs' signatures; a long
         paragraph's key is its first two signature slots."""
         if not len(shingles):
             return Sketch(np.full(self.params.num_perm, EMPTY, dtype=np.uint32), 0, np.empty(0, dtype=np.uint64))
-        n = len(np.unique(np.concatenate(list(shingles))))
+        every = np.sort(np.concatenate(list(shingles)))
+        n = int(np.count_nonzero(every[1:] != every[:-1])) + 1 if len(every) else 0
         long_rows = [k for k, (t, s) in enumerate(zip(n_tokens, shingles, strict=True))
                      if t >= self.params.para_min_words and len(s)]
         keys = (sigs[long_rows, 0].astype(np.uint64) << np.uint64(32)) | sigs[long_rows, 1].astype(np.uint64)

@@ -72,6 +72,47 @@ def combine(th: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+def shingle_sets(token_hash_lists: Sequence[np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The set of k-word shingle hashes of each of several texts (an article's paragraphs), computed for
+    all of them at once: (the sets concatenated, each sorted; offsets, len(texts) + 1).
+
+    The same sets as np.unique(combine(th, k)) per text, but with one pass of array arithmetic over
+    the concatenated token hashes (shingles crossing a text boundary are dropped) and one sort, so
+    the cost does not grow with the number of paragraphs. A text shorter than k words is one
+    shingle of all its words, as in `combine`."""
+    lens = np.fromiter((len(th) for th in token_hash_lists), dtype=np.int64, count=len(token_hash_lists))
+    n_texts = len(lens)
+    if not n_texts or not lens.sum():
+        return np.empty(0, dtype=np.uint32), np.zeros(n_texts + 1, dtype=np.int64)
+    starts = np.cumsum(lens) - lens
+    glued = np.concatenate(token_hash_lists).astype(np.uint32, copy=False)
+    full = lens >= k
+    per_text = np.where(full, lens - k + 1, (lens > 0).astype(np.int64))
+    # positions (in the glued array) of every shingle of the texts with at least k words
+    counts = np.where(full, lens - k + 1, 0)
+    first = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    hashes = np.empty(int(per_text.sum()), dtype=np.uint32)
+    owner = np.repeat(np.arange(n_texts, dtype=np.uint64), per_text)
+    is_full = np.repeat(full, per_text)
+    with np.errstate(over="ignore"):
+        acc = glued[first].copy()
+        for j in range(1, k):
+            acc = acc * _COMBINE + glued[first + j]
+    hashes[is_full] = acc
+    short = np.flatnonzero(~full & (lens > 0))  # a heading, a label: one shingle of all its words
+    if len(short):
+        with np.errstate(over="ignore"):
+            acc = glued[starts[short]].copy()
+            for j in range(1, k - 1):
+                more = lens[short] > j
+                acc[more] = acc[more] * _COMBINE + glued[starts[short][more] + j]
+        hashes[~is_full] = acc
+    keyed = np.sort((owner << np.uint64(32)) | hashes.astype(np.uint64))
+    keyed = keyed[np.r_[True, keyed[1:] != keyed[:-1]]]
+    offsets = np.searchsorted(keyed >> np.uint64(32), np.arange(n_texts + 1, dtype=np.uint64))
+    return (keyed & np.uint64(0xFFFFFFFF)).astype(np.uint32), offsets.astype(np.int64)
+
+
 def shingle_hashes(tokens: Sequence[str], k: int) -> np.ndarray:
     """Hashes (uint32) of the k-word shingles of a token list."""
     return combine(token_hashes(tokens), k)
@@ -107,15 +148,18 @@ class MinHasher:
         self.a = (gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)).astype(np.uint32)
         self.b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
 
-    def _permuted(self, hashes: np.ndarray) -> np.ndarray:
+    def permuted(self, hashes: np.ndarray) -> np.ndarray:
+        """uint32[len(hashes), num_perm]: every hash under every permutation (one allocation)."""
         with np.errstate(over="ignore"):
-            return fmix32(hashes.astype(np.uint32))[:, None] * self.a[None, :] + self.b[None, :]
+            out = np.multiply.outer(fmix32(hashes.astype(np.uint32)), self.a)
+            out += self.b
+            return out
 
     def signature(self, hashes: np.ndarray) -> np.ndarray:
         """The signature (uint32[num_perm]) of a set of shingle hashes; all-max for an empty set."""
         if len(hashes) == 0:
             return np.full(self.num_perm, EMPTY, dtype=np.uint32)
-        return self._permuted(np.unique(hashes)).min(axis=0)
+        return self.permuted(np.unique(hashes)).min(axis=0)
 
     def signatures(self, hashes: np.ndarray, offsets: Sequence[int]) -> np.ndarray:
         """Signatures of consecutive segments of `hashes` (segment i = hashes[offsets[i]:offsets[i+1]]).
@@ -126,7 +170,7 @@ class MinHasher:
         out = np.full((n_seg, self.num_perm), EMPTY, dtype=np.uint32)
         if n_seg <= 0 or len(hashes) == 0:
             return out
-        perm = self._permuted(hashes)
+        perm = self.permuted(hashes)
         starts = np.asarray(offsets[:-1], dtype=np.int64)
         ends = np.asarray(offsets[1:], dtype=np.int64)
         nonempty = ends > starts

@@ -39,7 +39,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from dedupe.minhash import EMPTY, MinHasher, combine, token_hashes, tokenize
+from dedupe.minhash import EMPTY, MinHasher, shingle_sets, token_hashes, tokenize
 from dedupe.unionfind import UnionFind
 
 
@@ -98,12 +98,10 @@ class _Para:
 
 
 def _prepare(texts: Sequence[str], k: int) -> list[_Para]:
-    out = []
-    for t in texts:
-        toks = tokenize(t)
-        th = token_hashes(toks)
-        out.append(_Para(toks, th, np.unique(combine(th, k))))
-    return out
+    tokens = [tokenize(t) for t in texts]
+    ths = [token_hashes(toks) for toks in tokens]
+    flat, offsets = shingle_sets(ths, k)  # every paragraph's shingle set in one pass
+    return [_Para(toks, th, flat[offsets[i]: offsets[i + 1]]) for i, (toks, th) in enumerate(zip(tokens, ths, strict=True))]
 
 
 def _exact(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:

@@ -14,6 +14,7 @@ from dedupe.minhash import (
     jaccard_estimate,
     shingle_hash,
     shingle_hashes,
+    shingle_sets,
     token_hashes,
     tokenize,
 )
@@ -44,6 +45,27 @@ def test_shingle_hash_matches_the_vectorised_shingles(tokens, k):
     vec = combine(token_hashes(tokens), k).tolist()
     one_by_one = [shingle_hash(b) for b in shingle_bytes(tokens, k)]
     assert vec == one_by_one
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.text(alphabet="abcde", min_size=1, max_size=3), max_size=12), max_size=8), st.integers(1, 5))
+def test_shingle_sets_of_many_texts_at_once_equal_each_text_alone(texts, k):
+    ths = [token_hashes(t) for t in texts]
+    flat, offsets = shingle_sets(ths, k)
+    assert len(offsets) == len(texts) + 1
+    for i, th in enumerate(ths):
+        assert flat[offsets[i]: offsets[i + 1]].tolist() == np.unique(combine(th, k)).tolist()
+
+
+def test_article_signature_equals_datasketch_over_its_paragraphs_shingles():
+    from dedupe.corpus import CorpusParams, Sketcher
+
+    paras = SEED_TEXT.split("\n\n") + ["", "»", "Who is sanctioned?"]
+    sketch = Sketcher(CorpusParams()).sketch([token_hashes(tokenize(p)) for p in paras])
+    m = datasketch.MinHash(num_perm=128, seed=1, hashfunc=shingle_hash)
+    m.update_batch(sorted({b for p in paras for b in shingle_bytes(tokenize(p), 3)}))
+    assert np.array_equal(sketch.signature, m.hashvalues.astype(np.uint32))
+    assert sketch.n_shingles == len({b for p in paras for b in shingle_bytes(tokenize(p), 3)})
 
 
 def test_segment_signatures_equal_separate_signatures():
