@@ -63,7 +63,9 @@ _DATE_FILLER = re.compile(
 )
 _TRAILING_DATE = re.compile(rf"\s(?:{_DATE.pattern})(?:\s*(?:{_TIME.pattern}))?\s*$", re.IGNORECASE)
 _PLACE = re.compile(r"[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:[ ,]+[A-ZÀ-ÖØ-Þ][\w'’.-]*){0,3}")
-_RELATIVE_DATE = re.compile(r"(?i)^(?:(?:posted|updated|published)\s*:?\s*)?(?:\d+|an?|one)\s+(?:minute|min|hour|hr|day|week|month|year)s?\s+ago$")
+_RELATIVE_DATE = re.compile(
+    r"(?i)^(?:(?:posted|updated|published)\s*:?\s*)?(?:\d+|an?|one)\s+(?:minute|min|hour|hr|day|week|month|year)s?\s+ago$"
+    r"|^(?:posted|updated|published|last updated)\s*(?:at|:)?\s*\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*(?:[a-z]{2,4})?$")
 _WORD = re.compile(r"[^\W\d_]+")
 
 

@@ -44,6 +44,10 @@ DEBRIS = [
     ("copyright", "Copyright 2008 The Associated Press. This material may not be published or broadcast."),
     ("reporter_credit", "(Reporting by Sam Lindqvist; Editing by Ruth Adeyemi)"),
     ("reporter_credit", "Contact the reporter at sam.lindqvist@example.com"),
+    ("markup", '&lt;a href="http://ads.example.com/click.ng/site=News" target="_blank"&gt;&lt;img src="x.gif"&gt;'),
+    ("markup", '<noscript><a href="http://adserver.example.com/?adlink|2.0|257"><img src="a.gif"></a></noscript>'),
+    ("newsletter_plug", "Please create an account or login to read this story"),
+    ("newsletter_plug", "To read this article in full you must be registered with the site."),
     ("link_list", "Home | News | Sport | Weather | Business"),
     ("no_letters", "| | |"),
 ]
@@ -78,6 +82,8 @@ NEAR_MISSES = [
     "More than 200 people attended the public meeting in the town hall.",
     "Advertisement revenue at the local paper fell by a third last year.",
     "Click, the ferry company's mascot, will greet passengers at the new piers.",
+    "Readers who log in to the council website can now book ferry tickets a month ahead.",
+    "The ad agency said the div between the two campaigns was smaller than expected.",
 ]
 
 
@@ -139,6 +145,7 @@ def test_byline_fills_author_and_dateline_fills_date():
 @pytest.mark.parametrize("line,author,date", [
     ("By Adrian Shaw 18/01/2008", "Adrian Shaw", None),  # a byline with its date
     ("01/17 16:59:52 ET", None, "01/17"),  # month/day before a time
+    ("Updated at 1:23 p.m.", None, None),  # a time alone: supplemental, but no date to fill
     ("Tucson, Arizona | Published: 01.09.2008", None, "01.09.2008"),  # a place beside the date
 ])
 def test_bylines_and_datelines_in_their_common_variants_go_to_captions(line, author, date):
