@@ -1,6 +1,6 @@
 """Deterministic benchmark corpus: real article text scaled to any N, with debris and duplicates.
 
-    python bench/generate.py N OUT_DIR [--source DIR] [--seed S] [--txt-share 0.2]
+    python bench/generate.py N OUT_DIR [--source DIR] [--seed S] [--txt-share 0.2] [--prefix P]
 
 Paragraphs are resampled from the .txt articles under --source (the project's raw/ by default;
 ../shared/eval/textpath/raw gives real news text), nothing is copied into the repository. Every
@@ -17,7 +17,8 @@ article gets ~600 words of body paragraphs with light word edits, and, at these 
 
 Output: `N * (1 - txt_share)` records in JSONL shards of 10,000 lines (`feeds/feed-0000.jsonl`),
 the rest as .txt files in folders of 1,000 (`txt/0000/000000.txt`). Same N, source and seed give
-the same bytes.
+the same bytes. `--prefix` names another batch of the same stream (a later day's scrape): its file
+names, ids and URLs carry the prefix, so nothing in it is an exact copy of the first batch.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def edit(p: str, rnd: random.Random) -> str:
     return " ".join(w)
 
 
-def article(i: int, paras: list[str], titles: list[str], seed: int) -> dict:
+def article(i: int, paras: list[str], titles: list[str], seed: int, prefix: str = "") -> dict:
     rnd = random.Random(seed * 1_000_003 + i)
     site = SITES[rnd.randrange(len(SITES))]
     body: list[str] = []
@@ -92,11 +93,12 @@ def article(i: int, paras: list[str], titles: list[str], seed: int) -> dict:
         blocks.append("Share this article | Facebook | Twitter | Email")
         blocks.append("Sign up to our newsletter for the latest headlines delivered to your inbox.")
     blocks.append(f"© 2024 {site}. All rights reserved.")
-    return {"id": f"a{i:07d}", "url": f"https://{site}/news/{i:07d}", "title": title, "text": "\n\n".join(blocks),
+    return {"id": f"{prefix}a{i:07d}", "url": f"https://{site}/news/{prefix}{i:07d}", "title": title,
+            "text": "\n\n".join(blocks),
             "published": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:00:00Z", "source": site}
 
 
-def near_copy(rec: dict, j: int, rnd: random.Random) -> dict:
+def near_copy(rec: dict, j: int, rnd: random.Random, prefix: str = "") -> dict:
     paras = [p for p in rec["text"].split("\n\n") if len(p.split()) >= 12]
     kind = rnd.choice(["brief", "abridged", "updated"])
     if kind == "brief":
@@ -106,11 +108,12 @@ def near_copy(rec: dict, j: int, rnd: random.Random) -> dict:
     else:
         paras = [edit(p, rnd) for p in paras] + ["Updated at noon with comments from officials."]
     site = SITES[(SITES.index(rec["source"]) + 1) % len(SITES)]
-    return {**rec, "id": f"c{j:07d}", "url": f"https://{site}/story/{j:07d}", "text": "\n\n".join(paras),
+    return {**rec, "id": f"{prefix}c{j:07d}", "url": f"https://{site}/story/{prefix}{j:07d}",
+            "text": "\n\n".join(paras),
             "source": site, "copy_of": rec["id"], "copy_kind": kind}
 
 
-def generate(n: int, out: Path, source: Path, seed: int = 1, txt_share: float = 0.2) -> dict:
+def generate(n: int, out: Path, source: Path, seed: int = 1, txt_share: float = 0.2, prefix: str = "") -> dict:
     paras, titles = load_pool(source)
     out.mkdir(parents=True, exist_ok=True)
     n_txt = int(n * txt_share)
@@ -121,9 +124,9 @@ def generate(n: int, out: Path, source: Path, seed: int = 1, txt_share: float = 
     total_bytes = 0
     for i in range(n):
         if recent and rnd.random() < 0.10:
-            rec = near_copy(recent[rnd.randrange(len(recent))], i, rnd)
+            rec = near_copy(recent[rnd.randrange(len(recent))], i, rnd, prefix)
         else:
-            rec = article(i, paras, titles, seed)
+            rec = article(i, paras, titles, seed, prefix)
             recent.append(rec)
             if len(recent) > 2000:
                 recent.pop(rnd.randrange(len(recent)))
@@ -133,12 +136,12 @@ def generate(n: int, out: Path, source: Path, seed: int = 1, txt_share: float = 
                     shard.close()
                 shard_idx = i // 10_000
                 (out / "feeds").mkdir(exist_ok=True)
-                shard = open(out / "feeds" / f"feed-{shard_idx:04d}.jsonl", "w", encoding="utf-8")  # noqa: SIM115 (closed on rollover)
+                shard = open(out / "feeds" / f"{prefix}feed-{shard_idx:04d}.jsonl", "w", encoding="utf-8")  # noqa: SIM115 (closed on rollover)
             line = json.dumps(rec, ensure_ascii=False) + "\n"
             shard.write(line)
             total_bytes += len(line.encode())
         else:
-            d = out / "txt" / f"{i // 1000:04d}"
+            d = out / "txt" / f"{prefix}{i // 1000:04d}"
             d.mkdir(parents=True, exist_ok=True)
             data = rec["title"] + "\n\n" + rec["text"] + "\n"
             (d / f"{i:07d}.txt").write_text(data, encoding="utf-8")
@@ -155,8 +158,9 @@ def main() -> None:
     ap.add_argument("--source", type=Path, default=Path(__file__).resolve().parent.parent / "raw")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--txt-share", type=float, default=0.2)
+    ap.add_argument("--prefix", default="", help="names another batch of the stream (file names, ids, URLs)")
     a = ap.parse_args()
-    info = generate(a.n, a.out, a.source, a.seed, a.txt_share)
+    info = generate(a.n, a.out, a.source, a.seed, a.txt_share, a.prefix)
     print(json.dumps(info))
 
 

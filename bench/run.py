@@ -1,21 +1,25 @@
 """Benchmark newsclean against the straightforward pipeline and the floor, in the same run.
 
     python bench/run.py [--sizes 10000 100000] [--full] [--source DIR] [--out bench/out] [--skip-reference]
+                        [--delta 10000] [--html-source DIR [--html-pages 1000]]
 
 For each N: generate the corpus (bench/generate.py; cached under --out), then time, each in its
-own process (peak RSS from getrusage of that child):
+own process (peak RSS: the sampled sum over the process and its workers, see run_child):
   ours-1     the pipeline as plain Python, one worker      (stage seconds from its run manifest)
   ours-2     the same with two worker processes
   flow-2     the whole Prefect flow through the CLI, two workers (embedded server start included)
   reference  the straightforward pipeline (bench/reference.py)
   floor      reading the same bytes and tokenising them
-and a second run of 1% new articles against the state the first run left (ours-2, incremental).
-Prints a table and writes bench/out/results.json. --full adds N = 1,000,000.
+and a later run of --delta new articles (another batch of the same stream) against the state the
+ours-2 run left, beside the same run into an empty folder. With --html-source: HTML pages through
+trafilatura alone and through newsclean with one and two workers (our overhead on top of the
+extraction). Prints tables and writes bench/out/results.json. --full adds N = 1,000,000.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -32,19 +36,50 @@ PY = sys.executable
 
 
 def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS MB of the child process itself, stdout). Pool workers report their own."""
+    """(wall seconds, peak RSS MB of the child's whole process tree, stdout).
+
+    RSS is sampled every 50 ms over the child and all its descendants (pool workers included) and
+    summed: the peak of that sum. A spike shorter than a sample can be missed; shared pages are
+    counted once per process, so the figure errs high."""
+    import threading
+
+    import psutil
+
     t0 = time.perf_counter()
+    peak = 0
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=err, text=True, env={**os.environ, **(env or {})})
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage: its peak RSS
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            try:
+                root = psutil.Process(proc.pid)
+            except psutil.Error:
+                return
+            while not done.is_set():
+                total = 0
+                try:
+                    for p in [root, *root.children(recursive=True)]:
+                        with contextlib.suppress(psutil.Error):
+                            total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+                peak = max(peak, total)
+                done.wait(0.05)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        proc.wait()
+        done.set()
+        sampler.join()
         wall = time.perf_counter() - t0
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if proc.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{stderr[-3000:]}")
-    return wall, usage.ru_maxrss / 1024.0, stdout
+    return wall, peak / 1e6, stdout
 
 
 def manifest(out: Path) -> dict:
@@ -52,7 +87,7 @@ def manifest(out: Path) -> dict:
     return json.loads(runs[-1].read_text())
 
 
-def bench_size(n: int, source: Path, base: Path, skip_reference: bool) -> dict:
+def bench_size(n: int, source: Path, base: Path, skip_reference: bool, delta: int = 0) -> dict:
     corpus = base / f"corpus-{n}"
     if not (corpus / ".done").exists():
         shutil.rmtree(corpus, ignore_errors=True)
@@ -84,6 +119,61 @@ def bench_size(n: int, source: Path, base: Path, skip_reference: bool) -> dict:
         res["speedup_vs_straightforward"] = res["runs"]["straightforward"]["seconds"] / ours
         res["ratio_to_floor"] = ours / res["runs"]["floor"]["seconds"]
     res["two_workers_speedup"] = res["runs"]["ours-1"]["seconds"] / res["runs"]["ours-2"]["seconds"]
+    if delta:
+        res["incremental"] = incremental(n, delta, source, base)
+    return res
+
+
+def incremental(n: int, delta: int, source: Path, base: Path) -> dict:
+    """A later run of `delta` new articles (another batch of the same stream) against the state the
+    N-article run left (ours-2's output folder), and the same run into an empty folder."""
+    corpus = base / f"delta-{delta}"
+    if not (corpus / ".done").exists():
+        shutil.rmtree(corpus, ignore_errors=True)
+        subprocess.run([PY, str(HERE / "generate.py"), str(delta), str(corpus), "--source", str(source),
+                        "--seed", "2", "--prefix", "later-"], check=True)
+        (corpus / ".done").write_text("ok")
+    cmd = [PY, "-m", "flows", "run", "--no-prefect", "-q", "--workers", "2", str(corpus)]
+    empty = base / f"out-delta-{delta}-empty"
+    shutil.rmtree(empty, ignore_errors=True)
+    wall_empty, rss_empty, _ = run_child([*cmd, str(empty)])
+    against = base / f"out-{n}-ours-2"
+    wall_state, rss_state, _ = run_child([*cmd, str(against)])
+    m = manifest(against)
+    return {"new_articles": delta, "index_articles_before": m["dedupe"]["index_articles_before"],
+            "seconds_empty_state": wall_empty, "seconds_with_state": wall_state,
+            "ratio": wall_state / wall_empty, "rss_mb_empty_state": rss_empty, "rss_mb_with_state": rss_state,
+            "dedupe_seconds_with_state": m["seconds"].get("dedupe")}
+
+
+def bench_html(pages: int, source: Path, base: Path) -> dict:
+    """HTML input: trafilatura's own extraction alone (one process) vs newsclean with one and two
+    workers on the same pages (the .html/.html.gz files under `source`, cycled up to `pages`)."""
+    corpus = base / f"html-{pages}"
+    if not (corpus / ".done").exists():
+        shutil.rmtree(corpus, ignore_errors=True)
+        found = sorted(p for p in source.rglob("*") if p.name.endswith((".html", ".htm", ".html.gz", ".htm.gz")))
+        if not found:
+            raise SystemExit(f"no HTML pages under {source}")
+        for i in range(pages):
+            src = found[i % len(found)]
+            d = corpus / f"{i // 1000:04d}"
+            d.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, d / f"page-{i:06d}{''.join(src.suffixes[-2:]) if src.suffix == '.gz' else src.suffix}")
+        (corpus / ".done").write_text("ok")
+    res: dict = {"pages": pages, "runs": {}}
+    wall, rss, stdout = run_child([PY, str(HERE / "reference.py"), "trafilatura", str(corpus), str(base / "ref-html")])
+    res["runs"]["trafilatura"] = {"seconds": wall, "rss_mb": rss, "info": json.loads(stdout)}
+    for name, workers in (("ours-1", 1), ("ours-2", 2)):
+        out = base / f"out-html-{pages}-{name}"
+        shutil.rmtree(out, ignore_errors=True)
+        wall, rss, _ = run_child([PY, "-m", "flows", "run", "--no-prefect", "-q", "--workers", str(workers),
+                                  str(corpus), str(out)])
+        res["runs"][name] = {"seconds": wall, "rss_mb": rss, "stages": manifest(out)["seconds"]}
+    for r in res["runs"].values():
+        r["pages_per_s"] = pages / r["seconds"]
+    res["overhead_one_worker"] = res["runs"]["ours-1"]["seconds"] / res["runs"]["trafilatura"]["seconds"] - 1
+    res["two_workers_speedup"] = res["runs"]["ours-1"]["seconds"] / res["runs"]["ours-2"]["seconds"]
     return res
 
 
@@ -101,6 +191,20 @@ def table(results: list[dict]) -> str:
         st = r["runs"]["ours-1"]["stages"]
         per = ", ".join(f"{k} {1e3 * v / r['n']:.3f}" for k, v in st.items() if k != "total")
         lines.append(f"{'':>9} ms per article by stage (1 worker): {per}")
+        inc = r.get("incremental")
+        if inc:
+            lines.append(f"{'':>9} later run of {inc['new_articles']:,} new articles: {inc['seconds_empty_state']:.1f} s "
+                         f"into an empty folder, {inc['seconds_with_state']:.1f} s against the state of "
+                         f"{inc['index_articles_before']:,} articles ({inc['ratio']:.2f}x)")
+    return "\n".join(lines)
+
+
+def html_table(r: dict) -> str:
+    lines = [f"{'pages':>9} {'run':<16} {'seconds':>9} {'pages/s':>11} {'peak RSS MB':>12}"]
+    for name, x in r["runs"].items():
+        lines.append(f"{r['pages']:>9} {name:<16} {x['seconds']:>9.1f} {x['pages_per_s']:>11.1f} {x['rss_mb']:>12.0f}")
+    lines.append(f"{'':>9} overhead on top of trafilatura, one worker: {100 * r['overhead_one_worker']:+.0f}%; "
+                 f"2 workers / 1 worker: {r['two_workers_speedup']:.2f}x")
     return "\n".join(lines)
 
 
@@ -111,15 +215,24 @@ def main() -> None:
     ap.add_argument("--source", type=Path, default=ROOT / "raw")
     ap.add_argument("--out", type=Path, default=HERE / "out")
     ap.add_argument("--skip-reference", action="store_true")
+    ap.add_argument("--delta", type=int, default=10_000,
+                    help="new articles of the later run measured against each N's state (0: skip)")
+    ap.add_argument("--html-source", type=Path, help="a folder of HTML pages: also measure HTML input")
+    ap.add_argument("--html-pages", type=int, default=1000)
     a = ap.parse_args()
     sizes = a.sizes + ([1_000_000] if a.full else [])
     a.out.mkdir(parents=True, exist_ok=True)
-    results = [bench_size(n, a.source.resolve(), a.out.resolve(), a.skip_reference) for n in sizes]
-    info = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-                        "loadavg": os.getloadavg()}, "results": results}
+    machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+               "loadavg_start": os.getloadavg()}
+    results = [bench_size(n, a.source.resolve(), a.out.resolve(), a.skip_reference, a.delta) for n in sizes]
+    html = bench_html(a.html_pages, a.html_source.resolve(), a.out.resolve()) if a.html_source else None
+    machine["loadavg_end"] = os.getloadavg()
+    info = {"machine": machine, "results": results, "html": html}
     (a.out / "results.json").write_text(json.dumps(info, indent=2))
     print(table(results))
-    print(f"machine: {info['machine']}")
+    if html:
+        print(html_table(html))
+    print(f"machine: {machine}")
 
 
 if __name__ == "__main__":
