@@ -99,7 +99,8 @@ class _Line:
 
 def _features(text: str) -> tuple[int, bool]:
     words = len(_WORD.findall(text))
-    sentence = bool(_SENTENCE_END.search(text)) and not _ELLIPSIS_END.search(text)
+    tail = max(0, len(text) - 16)  # both patterns end the line: search only its last characters
+    sentence = bool(_SENTENCE_END.search(text, tail)) and not _ELLIPSIS_END.search(text, tail)
     return words, sentence
 
 

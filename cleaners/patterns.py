@@ -8,6 +8,7 @@ entries. See cleaners/catalogue.toml for the format and the built-in rules.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
 import re
 import tomllib
@@ -172,11 +173,66 @@ def match_key(line: str) -> str:
     return line.strip(_EDGE_PUNCT).rstrip(".!").strip(_EDGE_PUNCT)
 
 
+def _needles(pattern: str) -> frozenset[str] | None:
+    """For a pattern that starts with a floating run ('.{0,120}', '[\\w ]{1,80}'): literals of which any
+    matching line contains at least one (lower-cased), else None (no such prefilter, or another shape).
+
+    A floating start makes `re` retry the rest of the pattern at every offset of every line; a
+    substring test in C rules out almost all lines first. Uses the standard library's regex parser;
+    when it is unavailable or the pattern is beyond this analysis, the pattern simply has no prefilter.
+    """
+    try:
+        c = importlib.import_module("re._constants")
+        items = list(importlib.import_module("re._parser").parse(pattern))
+    except Exception:  # a private module of the standard library: never let it break matching
+        return None
+    repeats = (c.MAX_REPEAT, c.MIN_REPEAT)
+    if not items or items[0][0] not in repeats or items[0][1][1] < 20:
+        return None
+    first = list(items[0][1][2])
+    broad = len(first) == 1 and (first[0][0] is c.ANY or first[0][0] is c.IN and any(
+        op is c.CATEGORY for op, _ in first[0][1]))
+    if not broad:  # '\d{1,2}', '(?:«|<)+': fails at once on most lines, no need for a prefilter
+        return None
+
+    def of_seq(seq: Any) -> frozenset[str] | None:
+        best: frozenset[str] | None = None
+        run = ""
+
+        def score(found: frozenset[str]) -> tuple[int, int]:
+            return min(map(len, found)), -len(found)  # longer literals, then fewer of them: more selective
+
+        def consider(found: frozenset[str] | None) -> None:
+            nonlocal best
+            if found and all(found) and (best is None or score(found) > score(best)):
+                best = found
+
+        for op, av in seq:
+            if op is c.LITERAL:
+                run += chr(av)
+                continue
+            consider(frozenset({run.lower()}) if run else None)
+            run = ""
+            if op is c.SUBPATTERN:
+                consider(of_seq(av[3]))
+            elif op is c.BRANCH:
+                alts = [of_seq(a) for a in av[1]]
+                consider(frozenset().union(*alts) if alts and all(alts) else None)  # type: ignore[arg-type]
+            elif op in repeats and av[0] >= 1:
+                consider(of_seq(av[2]))
+        consider(frozenset({run.lower()}) if run else None)
+        return best
+
+    return of_seq(items)
+
+
 class Matcher:
     """All rules that apply to one site, compiled into one alternation per engine (one pass per line).
 
     User rules come first and run on the `regex` engine with a time budget per line; the built-in
-    catalogue runs on `re`, twice as fast, since its patterns are known to be safe.
+    catalogue runs on `re`, twice as fast, since its patterns are known to be safe. Built-in patterns
+    that start with a floating run are kept out of the alternation and tried only on lines that
+    contain one of their literals (`_needles`): the first matching rule in catalogue order still wins.
     """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
@@ -185,7 +241,20 @@ class Matcher:
         self.rules = tuple(user + builtin)
         self.n_user = len(user)
         self.user_regex = regex.compile(self._alternation(user, 0), regex.IGNORECASE | regex.VERSION0) if user else None
-        self.builtin_regex = re.compile(self._alternation(builtin, len(user)), re.IGNORECASE) if builtin else None
+        rest: list[tuple[int, tuple[str, ...]]] = []
+        self.floating: list[tuple[int, frozenset[str], re.Pattern[str]]] = []
+        for i, r in enumerate(builtin, start=len(user)):
+            kept = []
+            for p in r.patterns:
+                needles = _needles(p)
+                if needles:
+                    self.floating.append((i, needles, re.compile(p, re.IGNORECASE)))
+                else:
+                    kept.append(p)
+            if kept:
+                rest.append((i, tuple(kept)))
+        self.builtin_regex = re.compile("|".join(
+            f"(?P<r{i}>{'|'.join(f'(?:{p})' for p in pats)})" for i, pats in rest), re.IGNORECASE) if rest else None
 
     @staticmethod
     def _alternation(rules: Sequence[Rule], offset: int) -> str:
@@ -202,11 +271,19 @@ class Matcher:
                 m = self.user_regex.fullmatch(key, timeout=MATCH_TIMEOUT_S)
             except TimeoutError:
                 log.warning("user debris patterns timed out on a line of %d characters; line kept", len(key))
-        if m is None and self.builtin_regex is not None:
-            m = self.builtin_regex.fullmatch(key)
-        if m is None or m.lastgroup is None:
-            return None
-        return self.rules[int(m.lastgroup[1:])]
+        if m is not None and m.lastgroup is not None:
+            return self.rules[int(m.lastgroup[1:])]
+        m = self.builtin_regex.fullmatch(key) if self.builtin_regex is not None else None
+        found = int(m.lastgroup[1:]) if m is not None and m.lastgroup is not None else len(self.rules)
+        if self.floating:
+            low = key.lower()
+            for i, needles, rx in self.floating:
+                if i >= found:
+                    break
+                if any(map(low.__contains__, needles)) and rx.fullmatch(key):
+                    found = i
+                    break
+        return self.rules[found] if found < len(self.rules) else None
 
 
 @lru_cache(maxsize=512)

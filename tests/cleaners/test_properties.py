@@ -67,3 +67,23 @@ def test_normalisation_is_idempotent_and_never_adds_words(text):
     assert normalize_block(once) == once
     # only spacing changes: with every space and invisible character taken out, the text is the same
     assert _visible(once) == _visible(text)
+
+
+_REFERENCE = re.compile(matcher_for(None)._alternation(builtin_catalogue().rules, 0), re.IGNORECASE)
+_PIECES = [r.example for r in builtin_catalogue().rules] + [
+    "click here", "All Rights Reserved", "newsletter", "&lt;a href=", "can be reached at", "we use cookies",
+    "may not be published", "contributed to this report", "sam@example.com", BODY]
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=30)), max_size=4).map(" ".join))
+def test_prefiltered_matcher_picks_the_same_rule_as_one_alternation(text):
+    """Patterns with a floating start are tried only on lines holding one of their literals: the rule
+    found is still the first one of the catalogue whose pattern matches the whole line."""
+    from cleaners.patterns import match_key
+
+    key = match_key(text)
+    m = _REFERENCE.fullmatch(key) if key else None
+    expected = builtin_catalogue().rules[int(m.lastgroup[1:])].name if m and m.lastgroup else None
+    got = matcher_for(None).match(text)
+    assert (got.name if got else None) == expected

@@ -1,0 +1,43 @@
+"""Smoke runs of the benchmarks at a small N: they complete and report (numbers are bench/'s business)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.flow
+def test_bench_run_completes_and_reports(tmp_path):
+    out = tmp_path / "bench"
+    proc = subprocess.run(
+        [sys.executable, "bench/run.py", "--sizes", "1000", "--out", str(out), "--delta", "200",
+         "--html-source", "raw/pages", "--html-pages", "20"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads((out / "results.json").read_text())
+    (r,) = res["results"]
+    assert set(r["runs"]) == {"ours-1", "ours-2", "flow-2", "straightforward", "floor"}
+    assert all(x["seconds"] > 0 and x["rss_mb"] > 0 for x in r["runs"].values())
+    assert r["runs"]["ours-1"]["counts"]["input_records"] == 1000
+    assert r["incremental"]["new_articles"] == 200 and r["incremental"]["index_articles_before"] > 0
+    assert res["html"]["runs"]["trafilatura"]["info"]["pages"] == 20
+    assert "vs straightforward" in proc.stdout and "overhead on top of trafilatura" in proc.stdout
+
+
+def test_signature_and_dedupe_benches_complete_and_report(tmp_path):
+    sig = subprocess.run([sys.executable, "bench/signatures.py", "raw", "--n", "50", "--json", str(tmp_path / "s.json")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert sig.returncode == 0, sig.stderr[-3000:]
+    assert json.loads((tmp_path / "s.json").read_text())["identical_signatures"] is True
+    scale = subprocess.run([sys.executable, "bench/dedupe_scale.py", "--n", "2000", "--index", "0", "3000",
+                            "--new", "500", "--files", "3", "--json", str(tmp_path / "d.json")],
+                           cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert scale.returncode == 0, scale.stderr[-3000:]
+    res = json.loads((tmp_path / "d.json").read_text())
+    assert res["one_run"]["n"] == 2000 and "pipeline_lookup_500_vs_3000_in_3_files" in res
