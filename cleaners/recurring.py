@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import xxhash
 
 from cleaners.normalize import normalize_line
@@ -99,6 +100,13 @@ def is_recurring(n_articles: int, n_body: int, is_site_scope: bool, policy: Recu
     """The decision for one key from its counts (see the module docstring)."""
     need = policy.site_min if is_site_scope else policy.global_min
     return n_articles >= need and n_body <= policy.max_body_share * n_articles
+
+
+def recurring_mask(n_articles: np.ndarray, n_body: np.ndarray, is_site_scope: np.ndarray,
+                   policy: RecurringPolicy) -> np.ndarray:
+    """`is_recurring` over whole count columns at once (millions of keys, no Python object per key)."""
+    need = np.where(is_site_scope, policy.site_min, policy.global_min)
+    return (n_articles >= need) & (n_body <= policy.max_body_share * n_articles)
 
 
 def select_recurring(counts: Iterable[tuple[int, int, int, bool]], policy: RecurringPolicy) -> frozenset[int]:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -137,11 +138,10 @@ def learn_recurring(ctx: RunContext, ingested: Sequence[IngestResult]) -> str:
     total = _sum_counts([run_counts, read_line_counts(ctx.out_dir)])
     snapshot = total if total.num_rows <= LINE_COUNTS_MAX_ROWS else total.filter(pc.greater(total.column("n"), 1))
     write_table_atomic(snapshot, ctx.staging_dir / "line-counts.parquet")
-    keys = recurring.select_recurring(zip(total.column("key").to_pylist(), total.column("n").to_pylist(),
-                                          total.column("n_body").to_pylist(), total.column("site_scope").to_pylist(),
-                                          strict=True), policy)
+    col = {name: total.column(name).to_numpy(zero_copy_only=False) for name in ("key", "n", "n_body", "site_scope")}
+    keys = np.unique(col["key"][recurring.recurring_mask(col["n"], col["n_body"], col["site_scope"], policy)])
     path = ctx.staging_dir / "recurring-keys.parquet"
-    write_table_atomic(pa.table({"key": pa.array(sorted(keys), pa.uint64())}), path)
+    write_table_atomic(pa.table({"key": pa.array(keys.astype(np.uint64), pa.uint64())}), path)
     ctx.manifest.setdefault("learned", {})["recurring_lines"] = len(keys)
     ctx.manifest.setdefault("seconds_global", {})["learn_recurring"] = round(time.perf_counter() - t0, 4)
     return str(path)

@@ -298,8 +298,13 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     write_table_atomic(index_new, ctx.out_dir / "state" / "index" / f"{rid}.parquet")
     fault("index_update")
     write_sketch_params(ctx.out_dir, params)
-    stores = keyindex.compact(ctx.out_dir, index_files(ctx.out_dir), params,
-                                                    lambda stem: read_index_file(ctx.out_dir, stem))
+    try:  # the lookup stores only speed later runs up: a failure here never fails this run
+        stores: dict[str, Any] = keyindex.compact(ctx.out_dir, index_files(ctx.out_dir), params,
+                                                  lambda stem: read_index_file(ctx.out_dir, stem))
+    except (OSError, ValueError, pa.ArrowException, StateCorrupt) as exc:
+        stores = {"error": f"{type(exc).__name__}: {exc}"}
+        ctx.manifest.setdefault("warnings", []).append(
+            f"could not update the lookup stores in state/keys/ ({exc}); later runs scan the index files instead")
     counts_path = ctx.staging_dir / "line-counts.parquet"
     if counts_path.exists():
         snapshot = ctx.out_dir / "state" / "lines" / f"{rid}.parquet"

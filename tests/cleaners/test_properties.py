@@ -87,3 +87,19 @@ def test_prefiltered_matcher_picks_the_same_rule_as_one_alternation(text):
     expected = builtin_catalogue().rules[int(m.lastgroup[1:])].name if m and m.lastgroup else None
     got = matcher_for(None).match(text)
     assert (got.name if got else None) == expected
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20), st.booleans()), max_size=50),
+       st.integers(1, 6), st.integers(1, 6), st.sampled_from([0.0, 0.5, 1.0]))
+def test_recurring_mask_over_columns_equals_the_rule_per_key(rows, site_min, global_min, share):
+    import numpy as np
+
+    from cleaners.recurring import RecurringPolicy, is_recurring, recurring_mask
+
+    policy = RecurringPolicy(site_min=site_min, global_min=global_min, max_body_share=share)
+    n = np.array([r[0] for r in rows], dtype=np.int64)
+    body = np.array([min(r[1], r[0]) for r in rows], dtype=np.int64)
+    site = np.array([r[2] for r in rows], dtype=bool)
+    assert recurring_mask(n, body, site, policy).tolist() == [
+        is_recurring(int(a), int(b), bool(c), policy) for a, b, c in zip(n, body, site, strict=True)]
