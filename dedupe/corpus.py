@@ -225,7 +225,7 @@ def candidate_pairs(corpus: Corpus, is_new: np.ndarray, params: CorpusParams, st
     return pairs
 
 
-def estimates(corpus: Corpus, pairs: np.ndarray, chunk: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+def estimates(corpus: Corpus, pairs: np.ndarray, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
     """(Jaccard estimate, containment estimate of the smaller in the larger) for each pair."""
     jac = np.empty(len(pairs), dtype=np.float64)
     for s in range(0, len(pairs), chunk):
