@@ -25,6 +25,9 @@ _CREDIT = re.compile(
     re.IGNORECASE,
 )
 
+# A bare credit label whose name sits in an image the scrape lost: "Photo:", "Фото:".
+_CREDIT_LABEL = re.compile(r"(?:photo|photos|image|picture|foto|fotos|фото|фотография|사진)\s*:", re.IGNORECASE)
+
 # A caption that ends with its own parenthesised credit: "... (AP Photo/Evan Vucci)", "(Ferrey/WireImage)".
 _TRAILING_CREDIT = re.compile(
     rf".{{8,600}}[(\[]\s*(?:(?:{_AGENCY}|photo|photograph|picture|image|file|credit|courtesy|getty|photo by)\b[^()\[\]]{{0,80}}"
@@ -71,7 +74,15 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 def is_credit(line: str) -> bool:
     """True for a photo/image credit line: 'Reuters', 'AP Photo/Evan Vucci', 'Photo: Getty Images', 'Image caption ...'."""
-    return len(line) <= 300 and _CREDIT.fullmatch(line.strip(" .;")) is not None
+    s = line.strip(" .;")
+    if s[:1] in "([" and s[-1:] in ")]":  # "(Image credit: NASA)"
+        s = s[1:-1].strip(" .;")
+    return len(line) <= 300 and _CREDIT.fullmatch(s) is not None
+
+
+def is_bare_credit_label(line: str) -> bool:
+    """True for a credit label whose name was in the image the scrape lost: 'Photo:', 'Фото:'."""
+    return _CREDIT_LABEL.fullmatch(line.strip(" .;")) is not None
 
 
 def has_trailing_credit(line: str) -> bool:

@@ -31,6 +31,7 @@ from cleaners.captions import (
     byline_author,
     dateline_date,
     has_trailing_credit,
+    is_bare_credit_label,
     is_credit,
     is_relative_dateline,
 )
@@ -154,6 +155,9 @@ def rule_captions(lines: list[_Line]) -> tuple[str | None, str | None]:
     dateline: str | None = None
     for i, ln in enumerate(lines):
         if ln.reason:
+            continue
+        if is_bare_credit_label(ln.text):  # nothing to credit and no caption to claim
+            _drop(ln, "photo_credit", "an empty image-credit label")
             continue
         if ln.words <= 40 and is_credit(ln.text):
             _drop(ln, "photo_credit", "image credit line")

@@ -126,11 +126,18 @@ def test_caption_with_credit_leaves_the_body_for_captions():
 
 
 @pytest.mark.parametrize("credit", ["AP Photo/Evan Vucci", "Photo: Getty Images", "AFP", "Image copyright Reuters",
-                                    "Image caption The ferry at dawn"])
+                                    "Image caption The ferry at dawn", "(Image credit: NASA)"])
 def test_photo_credits(credit):
     res = clean_article([P1, credit, P2, P3], title="x")
     assert credit in res.captions
     assert credit not in res.blocks
+
+
+def test_a_bare_credit_label_goes_and_claims_no_caption():
+    res = clean_article([P1, "Anna Petrova", "Фото:", P2, P3], title="x")
+    assert res.blocks == [P1, "Anna Petrova", P2, P3]
+    assert res.captions == []
+    assert [r.reason for r in res.removed] == ["photo_credit"]
 
 
 def test_byline_fills_author_and_dateline_fills_date():
