@@ -88,6 +88,17 @@ def _new_keys(new: pa.Table, params: CorpusParams) -> NewKeys:
                    keyindex.sorted_unique(n_flat), values, hashes)
 
 
+def _held_by_few(values: np.ndarray, wanted: np.ndarray, cap: int) -> np.ndarray:
+    """Mask over `values`: in `wanted` (sorted) and held at most `cap` times (as the lookup store's rule)."""
+    mask = _member(values, wanted)
+    if mask.any():
+        found, counts = np.unique(values[mask], return_counts=True)
+        crowded = found[counts > cap]
+        if len(crowded):
+            mask &= ~_member(values, crowded)
+    return mask
+
+
 def _scan_reachable(index: pa.Table, keys: NewKeys, params: CorpusParams) -> np.ndarray:
     """Rows of an index table that share a band key, a paragraph key, the clean text or the URL with a new
     article, by array operations over the whole table (no Python object per earlier article)."""
@@ -96,10 +107,12 @@ def _scan_reachable(index: pa.Table, keys: NewKeys, params: CorpusParams) -> np.
         return np.empty(0, np.int64)
     if params.near_duplicates:
         o_sig, _, o_pk, o_offs = keyindex.sketch_arrays(index, params.num_perm)
-        hit |= _member(band_keys(o_sig, params.bands, params.rows), keys.bands).any(axis=1)
+        bk = band_keys(o_sig, params.bands, params.rows).ravel()
+        owners = np.repeat(np.arange(index.num_rows), params.bands)
+        hit[owners[_held_by_few(bk, keys.bands, params.max_bucket)]] = True
         if len(o_pk) and len(keys.paras):
             owners = np.repeat(np.arange(index.num_rows), np.diff(o_offs))
-            hit[owners[_member(o_pk, keys.paras)]] = True
+            hit[owners[_held_by_few(o_pk, keys.paras, params.max_bucket)]] = True
     if keys.exact_values:
         value_set = pa.array(keys.exact_values, pa.string())
         for col in ("content_hash", "url_key"):
@@ -119,7 +132,7 @@ def reachable_old(parts: Sequence[IndexPart], new: pa.Table, params: CorpusParam
     found = []
     for part in parts:
         if part.store is not None:
-            rows = part.store.reachable(keys.bands, keys.paras, keys.exact_hashes)
+            rows = part.store.reachable(keys.bands, keys.paras, keys.exact_hashes, params.max_bucket)
             found.append(part.store.take(rows))
         elif part.table is not None:
             found.append(part.table.take(pa.array(_scan_reachable(part.table, keys, params), pa.int64())))

@@ -135,9 +135,11 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return a[np.r_[True, a[1:] != a[:-1]]] if len(a) else a
 
 
-def _rows_matching(keys: np.ndarray, rows: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+def _rows_matching(keys: np.ndarray, rows: np.ndarray, wanted: np.ndarray, cap: int | None = None) -> np.ndarray:
     """Rows whose key is in `wanted` (sorted, unique): one binary search per wanted key, a second one
-    only for the keys that are there."""
+    only for the keys that are there. A key held by more than `cap` rows is left out: clustering
+    skips a bucket that large anyway (CorpusParams.max_bucket), so those rows could get no edge from
+    it, and a shared boilerplate paragraph must not pull half the index into a run."""
     if not len(keys) or not len(wanted):
         return np.empty(0, np.int64)
     left = np.searchsorted(keys, wanted, "left")
@@ -148,7 +150,11 @@ def _rows_matching(keys: np.ndarray, rows: np.ndarray, wanted: np.ndarray) -> np
     wanted, left = wanted[found], left[found]
     right = np.searchsorted(keys, wanted, "right")
     lengths = right - left
+    if cap is not None:
+        lengths[lengths > cap] = 0
     total = int(lengths.sum())
+    if not total:
+        return np.empty(0, np.int64)
     ends = np.cumsum(lengths)
     idx = np.repeat(left, lengths) + (np.arange(total) - np.repeat(ends - lengths, lengths))
     return np.asarray(rows[idx], dtype=np.int64)
@@ -168,10 +174,10 @@ class Store:
         return (np.load(self.folder / f"{name}.npy", mmap_mode="r"),
                 np.load(self.folder / f"{name}_rows.npy", mmap_mode="r"))
 
-    def _matching(self, name: str, wanted: np.ndarray) -> np.ndarray:
+    def _matching(self, name: str, wanted: np.ndarray, cap: int | None = None) -> np.ndarray:
         if len(wanted):
             wanted = wanted[_may_contain(np.load(self.folder / f"{name}_filter.npy", mmap_mode="r"), wanted)]
-        return _rows_matching(*self._keys(name), wanted)
+        return _rows_matching(*self._keys(name), wanted, cap)
 
     def rows_table(self) -> pa.Table:
         """All the store's rows, memory-mapped (nothing is read until used)."""
@@ -196,9 +202,12 @@ class Store:
             out.append(batches[i].take(pa.array(rows[lo:hi] - starts[i], pa.int64())))
         return pa.Table.from_batches(out, schema=self._reader().schema)
 
-    def reachable(self, new_bands: np.ndarray, new_paras: np.ndarray, new_exact: np.ndarray) -> np.ndarray:
-        """Rows sharing a band key, a paragraph key or an exact-key hash with the new articles (sorted unique arrays)."""
-        hits = [self._matching("band", new_bands), self._matching("para", new_paras), self._matching("exact", new_exact)]
+    def reachable(self, new_bands: np.ndarray, new_paras: np.ndarray, new_exact: np.ndarray,
+                  max_bucket: int | None = None) -> np.ndarray:
+        """Rows sharing a band key, a paragraph key (held by at most `max_bucket` rows) or an exact-key
+        hash with the new articles (sorted unique arrays)."""
+        hits = [self._matching("band", new_bands, max_bucket), self._matching("para", new_paras, max_bucket),
+                self._matching("exact", new_exact)]
         return np.unique(np.concatenate(hits))
 
     def seen(self, ids: pa.Array, id_hashes: np.ndarray) -> np.ndarray:

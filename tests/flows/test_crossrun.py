@@ -221,3 +221,42 @@ def _staged_like(out: Path):
     new = new.set_column(new.column_names.index("published_at"), "published_at",
                          pa.nulls(new.num_rows, pa.timestamp("us", tz="UTC")))
     return new.select([n for n in STAGED_ARTICLES.names if n in new.column_names])
+
+
+def test_a_key_held_by_more_than_max_bucket_earlier_articles_reaches_none_of_them(tmp_path):
+    """A paragraph shared by crowds of earlier articles (boilerplate) would only make a bucket that
+    clustering skips: the lookup leaves those articles out, by the store and by the scan alike."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from dedupe.corpus import CorpusParams
+    from flows import keyindex
+    from flows.finalize import IndexPart, _open_parts, reachable_old
+    from flows.state import INDEX
+
+    params = CorpusParams(max_bucket=5)
+    rng = np.random.default_rng(3)
+    n = 20
+    crowd, pair = 111, 222
+    para = [[crowd, 1000 + i] for i in range(n)]
+    para[3].append(pair)  # one earlier article shares a second, rare paragraph with the new one
+    old = pa.table({
+        "article_id": [f"o{i}" for i in range(n)], "cluster_id": [f"o{i}" for i in range(n)],
+        "survivor_id": [f"o{i}" for i in range(n)], "kept": [True] * n, "content_hash": [f"h{i}" for i in range(n)],
+        "url_key": [None] * n, "published_ts": [None] * n, "run_id": ["r"] * n, "text_chars": [500] * n,
+        "signature": [rng.integers(0, 2**32, 128, dtype=np.uint32).astype("<u4").tobytes() for _ in range(n)],
+        "n_shingles": [100] * n, "para_keys": para}, schema=INDEX)
+    out = tmp_path / "out"
+    (out / "state" / "index").mkdir(parents=True)
+    pq.write_table(old, out / "state" / "index" / "r1.parquet")
+    keyindex.write_keys(out, "r1", old, params)
+    new = pa.table({"article_id": ["n1"], "content_hash": ["hn"], "url_key": pa.array([None], pa.string()),
+                    "published_at": pa.array([None], pa.timestamp("us", tz="UTC")), "text_chars": [500],
+                    "signature": [rng.integers(0, 2**32, 128, dtype=np.uint32).astype("<u4").tobytes()],
+                    "n_shingles": pa.array([100], pa.int32()), "para_keys": [[crowd, pair]]})
+    fast = _open_parts(out, params)
+    assert fast[0].store is not None
+    scan = [IndexPart("r1", n, None, old)]
+    for parts in (fast, scan):
+        assert reachable_old(parts, new, params).column("article_id").to_pylist() == ["o3"]
