@@ -66,6 +66,18 @@ class IndexPart:
     n: int
     store: keyindex.Store | None = None
     table: pa.Table | None = None
+    out_dir: Path | None = None  # where to read the Parquet files from when the store turns out damaged
+
+    def scan_instead(self) -> None:
+        """The store could not be read (a damaged file): read its index files and scan them instead."""
+        if self.store is None or self.out_dir is None:
+            raise StateCorrupt(f"lookup store {self.stem} is unreadable and there is no index file to fall back on")
+        self.table = pa.concat_tables([read_index_file(self.out_dir, stem) for stem, _ in self.store.files])
+        remove_tree(self.store.folder)  # derived data: this run's compaction writes it again
+        self.store = None
+
+
+_STORE_ERRORS = (OSError, ValueError, EOFError, pa.ArrowException)
 
 
 @dataclass
@@ -132,9 +144,13 @@ def reachable_old(parts: Sequence[IndexPart], new: pa.Table, params: CorpusParam
     found = []
     for part in parts:
         if part.store is not None:
-            rows = part.store.reachable(keys.bands, keys.paras, keys.exact_hashes, params.max_bucket)
-            found.append(part.store.take(rows))
-        elif part.table is not None:
+            try:
+                rows = part.store.reachable(keys.bands, keys.paras, keys.exact_hashes, params.max_bucket)
+                found.append(part.store.take(rows))
+                continue
+            except _STORE_ERRORS:
+                part.scan_instead()
+        if part.table is not None:
             found.append(part.table.take(pa.array(_scan_reachable(part.table, keys, params), pa.int64())))
     return pa.concat_tables(found).combine_chunks() if found else INDEX.empty_table()
 
@@ -147,8 +163,12 @@ def seen_before(parts: Sequence[IndexPart], ids: pa.Array) -> np.ndarray:
     hashes = keyindex.hash_strings(ids)[0] if any(p.store is not None for p in parts) else np.empty(0, np.uint64)
     for part in parts:
         if part.store is not None:
-            mask |= part.store.seen(ids, hashes)
-        elif part.table is not None and part.table.num_rows:
+            try:
+                mask |= part.store.seen(ids, hashes)
+                continue
+            except _STORE_ERRORS:
+                part.scan_instead()
+        if part.table is not None and part.table.num_rows:
             mask |= pc.is_in(ids, value_set=part.table.column("article_id")).to_numpy(zero_copy_only=False)
     return mask
 
@@ -186,7 +206,7 @@ def _open_parts(out_dir: Path, params: CorpusParams) -> list[IndexPart]:
         raise StateCorrupt(f"state/index in {out_dir} is unreadable: {exc}") from exc
     stores = keyindex.find_stores(out_dir, files, params)
     covered = {f for st in stores for f, _ in st.files}
-    parts = [IndexPart(st.stem, st.n, st, None) for st in stores]
+    parts = [IndexPart(st.stem, st.n, st, None, out_dir) for st in stores]
     parts += [IndexPart(stem, n, None, read_index_file(out_dir, stem)) for stem, n in files if stem not in covered]
     return parts
 

@@ -260,3 +260,28 @@ def test_a_key_held_by_more_than_max_bucket_earlier_articles_reaches_none_of_the
     scan = [IndexPart("r1", n, None, old)]
     for parts in (fast, scan):
         assert reachable_old(parts, new, params).column("article_id").to_pylist() == ["o3"]
+
+
+def test_a_damaged_lookup_store_is_scanned_around_and_written_again(tmp_path):
+    from flows.keyindex import find_stores
+    from flows.state import index_files
+
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    write_story(raw, "base.txt", "Storm closes ports", S.BASE)
+    write_story(raw, "school.txt", "School", S.OTHER_STORY)
+    run_pipeline(raw, out)
+    (store,) = (out / "state" / "keys").iterdir()
+    (store / "band.npy").write_bytes(b"\x93NUMPY broken")  # a damaged key file
+    write_story(raw, "brief.txt", "Storm closes ports", S.BRIEF)
+    manifest = run_pipeline(raw, out)
+    assert manifest["status"] == "finished"
+    (brief,) = [r for r in rows(out, "duplicates") if r["source_file"] == "brief.txt"]
+    (base,) = [r for r in rows(out, "articles") if r["source_file"] == "base.txt"]
+    assert brief["duplicate_of"] == base["article_id"]  # found through the scan
+    files = index_files(out)
+    stores = find_stores(out, files, RunConfig().corpus_params())
+    assert sorted(f for st in stores for f in st.files) == sorted(files)  # and the store was written again
+    import numpy as np
+
+    for st in stores:
+        assert len(np.load(st.folder / "band.npy")) == st.n * RunConfig().corpus_params().bands
