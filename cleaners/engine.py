@@ -15,8 +15,10 @@ How an article is judged, in order (each step is a small named function below):
 6. every remaining line is classed `good` (a long sentence-like paragraph), `near` (a short
    sentence) or `short` (a label, a heading, a headline); the article's body is the run from the
    first to the last good paragraph. Lines before it (`page_header`) and after it
-   (`page_footer`) go, except short sentences that touch the body; inside it, short lines stay
-   (headings, list items, one-line quotes) unless a rule above named them.
+   (`page_footer`) go, except short sentences that touch the body and a numbered data list the
+   body ends with (`_list_run`); inside it, short lines stay (headings, list items, one-line
+   quotes) unless a rule above named them. Edge-only catalogue rules ("Click here", navigation)
+   apply outside the body, but a lone such sentence leading into the body stays.
 
 Nothing is ever rewritten: a line is kept as it is (normalised) or removed whole, with a reason.
 """
@@ -351,14 +353,15 @@ def _list_run(lines: Sequence[_Line], start: int) -> int:
     live = [i for i in range(start, len(lines)) if not lines[i].reason]
     for lead in (0, 1):
         items = live[lead:]
-        shapes = [_shape(lines[i].text) for i in items]
-        n = 0
-        while n < len(items) and "9" in shapes[n] and lines[items[n]].cls != "good":
-            n += 1
-        if n >= LIST_MIN_ITEMS:
-            top = max(shapes[:n].count(s) for s in set(shapes[:n]))
-            if top * 2 >= n:
-                return items[n - 1] + 1
+        shapes: list[str] = []
+        for i in items:  # the run of numbered lines (shapes made only as far as it goes)
+            shape = _shape(lines[i].text)
+            if "9" not in shape or lines[i].cls == "good":
+                break
+            shapes.append(shape)
+        n = len(shapes)
+        if n >= LIST_MIN_ITEMS and max(shapes.count(s) for s in set(shapes)) * 2 >= n:
+            return items[n - 1] + 1
     return start
 
 
