@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from dedupe.exact import Candidate, survivor_rank
-from dedupe.minhash import EMPTY, MinHasher, shingle_sets
+from dedupe.minhash import EMPTY, MinHasher, shingle_sets, sorted_unique
 from dedupe.unionfind import UnionFind
 
 
@@ -104,31 +104,34 @@ class Sketcher:
         """The sketch of an article from its paragraphs' token hashes (rebuilding state from text)."""
         flat, offsets = shingle_sets(paragraph_token_hashes, self.params.shingle_words)
         if not len(flat):
-            return Sketch(np.full(self.params.num_perm, EMPTY, dtype=np.uint32), 0, np.empty(0, dtype=np.uint64))
+            return self._empty()
         # one permutation pass; the article's signature is its minimum, and only the two slots a long
         # paragraph's key needs are reduced per paragraph
         perm = self.hasher.permuted(flat)
-        every = np.sort(flat)
-        n = int(np.count_nonzero(every[1:] != every[:-1])) + 1
         starts, ends = offsets[:-1], offsets[1:]
         nonempty = ends > starts
         lens = np.fromiter((len(th) for th in paragraph_token_hashes), dtype=np.int64, count=len(starts))
         first2 = np.minimum.reduceat(perm[:, :2], starts[nonempty], axis=0)
-        first2 = first2[lens[nonempty] >= self.params.para_min_words]
-        keys = (first2[:, 0].astype(np.uint64) << np.uint64(32)) | first2[:, 1].astype(np.uint64)
-        return Sketch(perm.min(axis=0), n, np.unique(keys))
+        return Sketch(perm.min(axis=0), len(sorted_unique(flat)),
+                      _para_keys(first2[lens[nonempty] >= self.params.para_min_words]))
 
     def _from_paragraphs(self, sigs: np.ndarray, shingles: Sequence[np.ndarray], n_tokens: Sequence[int]) -> Sketch:
         """The article's signature is the slot-wise minimum of its paragraphs' signatures; a long
         paragraph's key is its first two signature slots."""
         if not len(shingles):
-            return Sketch(np.full(self.params.num_perm, EMPTY, dtype=np.uint32), 0, np.empty(0, dtype=np.uint64))
-        every = np.sort(np.concatenate(list(shingles)))
-        n = int(np.count_nonzero(every[1:] != every[:-1])) + 1 if len(every) else 0
+            return self._empty()
         long_rows = [k for k, (t, s) in enumerate(zip(n_tokens, shingles, strict=True))
                      if t >= self.params.para_min_words and len(s)]
-        keys = (sigs[long_rows, 0].astype(np.uint64) << np.uint64(32)) | sigs[long_rows, 1].astype(np.uint64)
-        return Sketch(sigs.min(axis=0), int(n), np.unique(keys))
+        return Sketch(sigs.min(axis=0), len(sorted_unique(np.concatenate(list(shingles)))),
+                      _para_keys(sigs[long_rows, :2]))
+
+    def _empty(self) -> Sketch:
+        return Sketch(np.full(self.params.num_perm, EMPTY, dtype=np.uint32), 0, np.empty(0, dtype=np.uint64))
+
+
+def _para_keys(first_two: np.ndarray) -> np.ndarray:
+    """Paragraph keys (unique, sorted) from the first two signature slots of each long paragraph."""
+    return np.unique((first_two[:, 0].astype(np.uint64) << np.uint64(32)) | first_two[:, 1].astype(np.uint64))
 
 
 @dataclass

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from dedupe.corpus import Corpus, CorpusParams, band_keys
 from dedupe.corpus import cluster as corpus_cluster
 from dedupe.exact import Candidate
+from dedupe.minhash import sorted_unique
 from flows import keyindex
 from flows.runs import BatchResult, Progress, RunContext, TooManyRejects, fault
 from flows.sink import (
@@ -93,11 +94,11 @@ class NewKeys:
 def _new_keys(new: pa.Table, params: CorpusParams) -> NewKeys:
     n_sig, _, n_flat, _ = keyindex.sketch_arrays(new, params.num_perm)
     values = sorted({v for col in ("content_hash", "url_key") for v in new.column(col).to_pylist() if v})
-    hashes = keyindex.sorted_unique(keyindex.hash_strings(pa.array(values, pa.string()))[0])
+    hashes = sorted_unique(keyindex.hash_strings(pa.array(values, pa.string()))[0])
     if not params.near_duplicates:
         return NewKeys(np.empty(0, np.uint64), np.empty(0, np.uint64), values, hashes)
-    return NewKeys(keyindex.sorted_unique(band_keys(n_sig, params.bands, params.rows).ravel()),
-                   keyindex.sorted_unique(n_flat), values, hashes)
+    return NewKeys(sorted_unique(band_keys(n_sig, params.bands, params.rows).ravel()),
+                   sorted_unique(n_flat), values, hashes)
 
 
 def _held_by_few(values: np.ndarray, wanted: np.ndarray, cap: int) -> np.ndarray:

@@ -129,12 +129,6 @@ def write_keys(out_dir: Path, stem: str, index: pa.Table, params: CorpusParams,
     os.replace(tmp, final)
 
 
-def sorted_unique(values: np.ndarray) -> np.ndarray:
-    """np.unique for a flat integer array, by one sort (faster than np.unique's hashing here)."""
-    a = np.sort(values)
-    return a[np.r_[True, a[1:] != a[:-1]]] if len(a) else a
-
-
 def _rows_matching(keys: np.ndarray, rows: np.ndarray, wanted: np.ndarray, cap: int | None = None) -> np.ndarray:
     """Rows whose key is in `wanted` (sorted, unique): one binary search per wanted key, a second one
     only for the keys that are there. A key held by more than `cap` rows is left out: clustering
@@ -168,7 +162,7 @@ class Store:
     n: int
     folder: Path
     files: list[tuple[str, int]]
-    _rows: pa.ipc.RecordBatchFileReader | None = field(default=None, repr=False)
+    _file: pa.ipc.RecordBatchFileReader | None = field(default=None, repr=False)
 
     def _keys(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         return (np.load(self.folder / f"{name}.npy", mmap_mode="r"),
@@ -184,9 +178,9 @@ class Store:
         return pa.Table.from_batches(self._batches()[0], schema=self._reader().schema)
 
     def _reader(self) -> pa.ipc.RecordBatchFileReader:
-        if self._rows is None:
-            self._rows = pa.ipc.open_file(pa.memory_map(str(self.folder / "rows.arrow")))
-        return self._rows
+        if self._file is None:
+            self._file = pa.ipc.open_file(pa.memory_map(str(self.folder / "rows.arrow")))
+        return self._file
 
     def _batches(self) -> tuple[list[pa.RecordBatch], np.ndarray]:
         reader = self._reader()

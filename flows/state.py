@@ -74,17 +74,6 @@ class StateCorrupt(RuntimeError):
     """A state file cannot be read."""
 
 
-def read_index(out_dir: Path) -> pa.Table:
-    """Every article of earlier runs (kept and duplicates) with its dedup keys.
-
-    Raises StateCorrupt when an index file is unreadable or lacks columns.
-    """
-    try:
-        return _read_dir(out_dir / "state" / "index", INDEX)
-    except (pa.ArrowException, OSError, KeyError, ValueError) as exc:
-        raise StateCorrupt(f"state/index in {out_dir} is unreadable: {exc}") from exc
-
-
 def read_index_file(out_dir: Path, stem: str) -> pa.Table:
     """One state/index file's rows (StateCorrupt when unreadable)."""
     path = out_dir / "state" / "index" / f"{stem}.parquet"
@@ -95,7 +84,7 @@ def read_index_file(out_dir: Path, stem: str) -> pa.Table:
 
 
 def index_files(out_dir: Path) -> list[tuple[str, int]]:
-    """(file stem, rows) of each state/index file, in the order read_index concatenates them."""
+    """(file stem, rows) of each state/index file, in name (= run) order."""
     files = sorted(p for p in (out_dir / "state" / "index").glob("*.parquet") if not p.name.startswith((".", "_")))
     return [(p.stem, pq.read_metadata(p).num_rows) for p in files]
 
