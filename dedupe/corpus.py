@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from dedupe.exact import Candidate, survivor_rank
-from dedupe.minhash import EMPTY, MinHasher, shingle_sets, sorted_unique
+from dedupe.minhash import EMPTY, MinHasher, shingle_sets_flat, sorted_unique, text_token_hashes
 from dedupe.unionfind import UnionFind
 
 
@@ -101,19 +101,25 @@ class Sketcher:
                                      [col.n_tokens[i] for i in src])
 
     def sketch(self, paragraph_token_hashes: Sequence[np.ndarray]) -> Sketch:
-        """The sketch of an article from its paragraphs' token hashes (rebuilding state from text)."""
-        flat, offsets = shingle_sets(paragraph_token_hashes, self.params.shingle_words)
+        """The sketch of an article from its paragraphs' token hashes, one array per paragraph."""
+        counts = np.fromiter((len(th) for th in paragraph_token_hashes), dtype=np.int64,
+                             count=len(paragraph_token_hashes))
+        flat = np.concatenate(paragraph_token_hashes) if len(counts) else np.empty(0, dtype=np.uint32)
+        return self.sketch_flat(flat, counts)
+
+    def sketch_text(self, paragraphs: Sequence[str]) -> Sketch:
+        """The sketch of an article from its clean paragraphs (rebuilding state from text; bench)."""
+        return self.sketch_flat(*text_token_hashes(paragraphs))
+
+    def sketch_flat(self, th: np.ndarray, counts: np.ndarray) -> Sketch:
+        """The sketch from the paragraphs' token hashes given flat with a token count per paragraph."""
+        flat, offsets = shingle_sets_flat(th, counts, self.params.shingle_words)
         if not len(flat):
             return self._empty()
-        # one permutation pass; the article's signature is its minimum, and only the two slots a long
-        # paragraph's key needs are reduced per paragraph
-        perm = self.hasher.permuted(flat)
-        starts, ends = offsets[:-1], offsets[1:]
-        nonempty = ends > starts
-        lens = np.fromiter((len(th) for th in paragraph_token_hashes), dtype=np.int64, count=len(starts))
-        first2 = np.minimum.reduceat(perm[:, :2], starts[nonempty], axis=0)
-        return Sketch(perm.min(axis=0), len(sorted_unique(flat)),
-                      _para_keys(first2[lens[nonempty] >= self.params.para_min_words]))
+        # one compiled pass gives every paragraph's signature; the article's is their minimum
+        sigs = self.hasher.signatures(flat, offsets)
+        return Sketch(sigs.min(axis=0), len(sorted_unique(flat)),
+                      _para_keys(sigs[(counts >= self.params.para_min_words) & (offsets[1:] > offsets[:-1]), :2]))
 
     def _from_paragraphs(self, sigs: np.ndarray, shingles: Sequence[np.ndarray], n_tokens: Sequence[int]) -> Sketch:
         """The article's signature is the slot-wise minimum of its paragraphs' signatures; a long

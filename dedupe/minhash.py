@@ -1,9 +1,10 @@
-"""Word shingles and MinHash signatures, vectorised with numpy and compatible with datasketch.
+"""Word shingles and MinHash signatures, compiled (dedupe/kernels.py) and compatible with datasketch.
 
-Tokens are NFKC-casefolded `\\w+` runs. Each token is hashed once (xxh32); a k-word shingle's
-32-bit hash combines the token hashes of its k words (`combine`), so shingles of any size come
-from the same token hashes with array arithmetic, no per-shingle Python call. `shingle_hash`
-computes the same value from a shingle's bytes, so datasketch can be handed it as `hashfunc`:
+Tokens are `\\w+` runs of the NFKC-normalised, casefolded text. Each token is hashed once: FNV-1a
+(32-bit) over its code points, through the MurmurHash3 finaliser (`token_hash`). A k-word shingle's
+32-bit hash combines the token hashes of its k words (`combine`), so shingles come from the token
+hashes by arithmetic, no per-shingle string. `shingle_hash` computes the same value from a shingle's
+bytes, so datasketch can be handed it as `hashfunc`:
 
     m = datasketch.MinHash(num_perm=128, seed=1, hashfunc=shingle_hash)   # scheme "affine32"
     m.update_batch([" ".join(s).encode() for s in shingles])
@@ -12,6 +13,11 @@ computes the same value from a shingle's bytes, so datasketch can be handed it a
 The permutation scheme is datasketch's "affine32" (its default since 2.0): the MurmurHash3
 finaliser on the 32-bit value, then h -> a*h + b mod 2^32 with odd a, the parameters drawn from
 numpy's RandomState(seed) exactly as datasketch draws them.
+
+Bulk entry points take all of an article's paragraphs at once (`text_token_hashes`): one
+normalisation of the joined text, one compiled pass over its code points, no per-token Python call.
+`HASH_SCHEME` names the token hash; state/ records it, so signatures made by another scheme are
+never compared with these.
 """
 
 from __future__ import annotations
@@ -19,40 +25,74 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
-import xxhash
 
+from dedupe import kernels
+
+HASH_SCHEME = "fnv1a32-codepoints+fmix32"
 _TOKEN = re.compile(r"\w+")
 _U32 = np.uint32
 _M1, _M2 = _U32(0x85EBCA6B), _U32(0xC2B2AE35)
 # Multiplier of the polynomial that combines token hashes into a shingle hash (odd, 32-bit).
-_COMBINE = np.uint32(0x9E3779B1)
+_COMBINE = np.uint32(kernels.COMBINE)
+_SEP = "\x1e"  # joins paragraphs for the compiled pass; not a word character, kept by NFKC and casefold
+
+
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
 
 
 def tokenize(text: str) -> list[str]:
     """Casefolded word tokens of a text (punctuation, case and spacing do not count)."""
-    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+    return _TOKEN.findall(_normalise(text))
 
 
-class _TokenHashCache(dict[str, int]):
-    """token -> xxh32 of its UTF-8 bytes, filled on first use (words repeat across a corpus)."""
-
-    MAX = 1 << 20
-
-    def __missing__(self, token: str) -> int:
-        if len(self) >= self.MAX:
-            self.clear()
-        h = self[token] = xxhash.xxh32_intdigest(token.encode("utf-8"))
-        return h
+@lru_cache(maxsize=1)
+def _word_table() -> np.ndarray:
+    """uint8 per code point: 1 where `\\w` matches (what `tokenize` splits on), built once per process."""
+    table = np.zeros(0x110000, dtype=np.uint8)
+    every = "".join(map(chr, range(0x110000)))
+    for m in _TOKEN.finditer(every):
+        table[m.start(): m.end()] = 1
+    return table
 
 
-_TOKEN_HASHES = _TokenHashCache()
+def text_token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The token hashes of several texts (an article's paragraphs) in one pass: (uint32 hashes of all
+    tokens in order, int64 token count per text). The same tokens as `tokenize` on each text."""
+    if not texts:
+        return np.empty(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
+    joined = _SEP.join(texts)
+    if joined.count(_SEP) != len(texts) - 1:  # a text carrying the separator itself
+        joined = _SEP.join(t.replace(_SEP, " ") for t in texts)
+    cps = np.frombuffer(_normalise(joined).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return kernels.hash_tokens(cps, _word_table(), ord(_SEP), len(texts))
+
+
+def split_counts(flat: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
+    """A flat array cut into consecutive pieces of the given lengths."""
+    return np.split(flat, np.cumsum(counts)[:-1]) if len(counts) else []
+
+
+def token_hash(token: str) -> int:
+    """The hash of one (normalised) token, as the compiled pass computes it: FNV-1a over the code
+    points, then the MurmurHash3 finaliser."""
+    h = kernels.FNV_OFFSET
+    for ch in token:
+        h = ((h ^ ord(ch)) * kernels.FNV_PRIME) & 0xFFFFFFFF
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & 0xFFFFFFFF
+    return h ^ (h >> 16)
 
 
 def token_hashes(tokens: Sequence[str]) -> np.ndarray:
-    """One 32-bit hash per token (uint32 array): xxh32 of its UTF-8 bytes."""
-    return np.fromiter(map(_TOKEN_HASHES.__getitem__, tokens), dtype=np.uint32, count=len(tokens))
+    """One 32-bit hash per token (uint32 array); tokens as `tokenize` returns them."""
+    th, _ = text_token_hashes([" ".join(tokens)])
+    return th
 
 
 def combine(th: np.ndarray, k: int) -> np.ndarray:
@@ -78,44 +118,18 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return a[np.r_[True, a[1:] != a[:-1]]] if len(a) else a
 
 
-def shingle_sets(token_hash_lists: Sequence[np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The set of k-word shingle hashes of each of several texts (an article's paragraphs), computed for
-    all of them at once: (the sets concatenated, each sorted; offsets, len(texts) + 1).
+def shingle_sets_flat(th: np.ndarray, counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The set of k-word shingle hashes of each of several texts, from their token hashes given flat
+    (as `text_token_hashes` returns them): (the sets concatenated, each sorted; offsets, len(counts) + 1).
+    The same sets as np.unique(combine(th_i, k)) per text; shingles never cross a text boundary."""
+    return kernels.shingle_sets(np.ascontiguousarray(th, dtype=np.uint32), np.asarray(counts, dtype=np.int64), k)
 
-    The same sets as np.unique(combine(th, k)) per text, but with one pass of array arithmetic over
-    the concatenated token hashes (shingles crossing a text boundary are dropped) and one sort, so
-    the cost does not grow with the number of paragraphs. A text shorter than k words is one
-    shingle of all its words, as in `combine`."""
-    lens = np.fromiter((len(th) for th in token_hash_lists), dtype=np.int64, count=len(token_hash_lists))
-    n_texts = len(lens)
-    if not n_texts or not lens.sum():
-        return np.empty(0, dtype=np.uint32), np.zeros(n_texts + 1, dtype=np.int64)
-    starts = np.cumsum(lens) - lens
-    glued = np.concatenate(token_hash_lists).astype(np.uint32, copy=False)
-    full = lens >= k
-    per_text = np.where(full, lens - k + 1, (lens > 0).astype(np.int64))
-    # positions (in the glued array) of every shingle of the texts with at least k words
-    counts = np.where(full, lens - k + 1, 0)
-    first = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-    hashes = np.empty(int(per_text.sum()), dtype=np.uint32)
-    owner = np.repeat(np.arange(n_texts, dtype=np.uint64), per_text)
-    is_full = np.repeat(full, per_text)
-    with np.errstate(over="ignore"):
-        acc = glued[first].copy()
-        for j in range(1, k):
-            acc = acc * _COMBINE + glued[first + j]
-    hashes[is_full] = acc
-    short = np.flatnonzero(~full & (lens > 0))  # a heading, a label: one shingle of all its words
-    if len(short):
-        with np.errstate(over="ignore"):
-            acc = glued[starts[short]].copy()
-            for j in range(1, k - 1):
-                more = lens[short] > j
-                acc[more] = acc[more] * _COMBINE + glued[starts[short][more] + j]
-        hashes[~is_full] = acc
-    keyed = sorted_unique((owner << np.uint64(32)) | hashes.astype(np.uint64))
-    offsets = np.searchsorted(keyed >> np.uint64(32), np.arange(n_texts + 1, dtype=np.uint64))
-    return (keyed & np.uint64(0xFFFFFFFF)).astype(np.uint32), offsets.astype(np.int64)
+
+def shingle_sets(token_hash_lists: Sequence[np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """`shingle_sets_flat` for token hashes given one array per text."""
+    counts = np.fromiter((len(th) for th in token_hash_lists), dtype=np.int64, count=len(token_hash_lists))
+    flat = np.concatenate(token_hash_lists) if len(token_hash_lists) else np.empty(0, dtype=np.uint32)
+    return shingle_sets_flat(flat, counts, k)
 
 
 def shingle_hashes(tokens: Sequence[str], k: int) -> np.ndarray:
@@ -126,7 +140,7 @@ def shingle_hashes(tokens: Sequence[str], k: int) -> np.ndarray:
 def shingle_hash(shingle: bytes) -> int:
     """The hash of one shingle given as UTF-8 bytes of space-separated tokens (a datasketch `hashfunc`)."""
     toks = shingle.decode("utf-8").split(" ")
-    return int(combine(token_hashes(toks), len(toks))[0])
+    return int(combine(np.array([token_hash(t) for t in toks], dtype=np.uint32), len(toks))[0])
 
 
 def fmix32(h: np.ndarray) -> np.ndarray:
@@ -153,35 +167,19 @@ class MinHasher:
         self.a = (gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)).astype(np.uint32)
         self.b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
 
-    def permuted(self, hashes: np.ndarray) -> np.ndarray:
-        """uint32[len(hashes), num_perm]: every hash under every permutation (one allocation)."""
-        with np.errstate(over="ignore"):
-            out = np.multiply.outer(fmix32(hashes.astype(np.uint32)), self.a)
-            out += self.b
-            return out
-
     def signature(self, hashes: np.ndarray) -> np.ndarray:
         """The signature (uint32[num_perm]) of a set of shingle hashes; all-max for an empty set."""
-        if len(hashes) == 0:
-            return np.full(self.num_perm, EMPTY, dtype=np.uint32)
-        return self.permuted(np.unique(hashes)).min(axis=0)
+        return self.signatures(hashes, [0, len(hashes)])[0]
 
-    def signatures(self, hashes: np.ndarray, offsets: Sequence[int]) -> np.ndarray:
+    def signatures(self, hashes: np.ndarray, offsets: Sequence[int] | np.ndarray) -> np.ndarray:
         """Signatures of consecutive segments of `hashes` (segment i = hashes[offsets[i]:offsets[i+1]]).
 
         Returns uint32[len(offsets) - 1, num_perm]; an empty segment gets the all-max signature.
+        One compiled pass: each hash is finalised once and folded into the running minimum of every
+        permutation, with no [n, num_perm] temporary.
         """
-        n_seg = len(offsets) - 1
-        out = np.full((n_seg, self.num_perm), EMPTY, dtype=np.uint32)
-        if n_seg <= 0 or len(hashes) == 0:
-            return out
-        perm = self.permuted(hashes)
-        starts = np.asarray(offsets[:-1], dtype=np.int64)
-        ends = np.asarray(offsets[1:], dtype=np.int64)
-        nonempty = ends > starts
-        if nonempty.any():
-            out[nonempty] = np.minimum.reduceat(perm, starts[nonempty], axis=0)
-        return out
+        return kernels.segment_minhash(np.ascontiguousarray(hashes, dtype=np.uint32),
+                                       np.asarray(offsets, dtype=np.int64), self.a, self.b)
 
 
 def jaccard_estimate(sig_a: np.ndarray, sig_b: np.ndarray) -> float:

@@ -39,7 +39,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from dedupe.minhash import EMPTY, MinHasher, shingle_sets, token_hashes, tokenize
+from dedupe.minhash import EMPTY, MinHasher, shingle_sets_flat, split_counts, text_token_hashes
 from dedupe.unionfind import UnionFind
 
 
@@ -92,16 +92,14 @@ class Collapsed:
 
 @dataclass
 class _Para:
-    tokens: list[str]
-    th: np.ndarray
+    tokens: list[int]  # token hashes: compared, counted and grouped as the words they stand for
     shingles: np.ndarray  # unique shingle hashes
 
 
 def _prepare(texts: Sequence[str], k: int) -> list[_Para]:
-    tokens = [tokenize(t) for t in texts]
-    ths = [token_hashes(toks) for toks in tokens]
-    flat, offsets = shingle_sets(ths, k)  # every paragraph's shingle set in one pass
-    return [_Para(toks, th, flat[offsets[i]: offsets[i + 1]]) for i, (toks, th) in enumerate(zip(tokens, ths, strict=True))]
+    th, counts = text_token_hashes(texts)  # every paragraph tokenised and hashed in one pass
+    flat, offsets = shingle_sets_flat(th, counts, k)  # and its shingle set
+    return [_Para(t.tolist(), flat[offsets[i]: offsets[i + 1]]) for i, t in enumerate(split_counts(th, counts))]
 
 
 def _exact(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -126,7 +124,7 @@ def _prose_case(text: str) -> bool:
 
 def refrains(texts: Sequence[str], paras: Sequence[_Para], params: CollapseParams) -> set[int]:
     """Indexes of sentences that recur word for word `refrain_copies` or more times (protected)."""
-    groups: dict[tuple[str, ...], list[int]] = {}
+    groups: dict[tuple[int, ...], list[int]] = {}
     for i, p in enumerate(paras):
         if p.tokens and (_SENTENCE_END.search(texts[i]) or len(p.tokens) >= 2 * params.min_words
                          and _prose_case(texts[i])):
@@ -246,7 +244,7 @@ def _drop_short_caption_repeats(result: Collapsed, paras: Sequence[_Para], param
     caption stays a caption)."""
     if not result.captions:
         return
-    cap_tokens = [tokenize(c) for c in result.captions]
+    cap_tokens = [t.tolist() for t in split_counts(*text_token_hashes(result.captions))]
     keep: list[int] = []
     for slot, (idx, src) in enumerate(zip(result.kept, result.sources, strict=True)):
         toks = paras[src].tokens
@@ -258,7 +256,7 @@ def _drop_short_caption_repeats(result: Collapsed, paras: Sequence[_Para], param
     _keep_slots(result, keep)
 
 
-def within_one_word(a: Sequence[str], b: Sequence[str]) -> bool:
+def within_one_word(a: Sequence[object], b: Sequence[object]) -> bool:
     """True when two token lists differ by at most one inserted, deleted or substituted word."""
     la, lb = len(a), len(b)
     if abs(la - lb) > 1:
@@ -289,9 +287,9 @@ def _collapse_captions(captions: Sequence[str], params: CollapseParams, hasher: 
     paras = _prepare(captions, params.shingle_words)
     # a repeated credit or caption is never structure: exact repeats collapse wherever they are
     uf, _ = duplicate_groups(paras, params, paragraph_signatures(paras, hasher))
-    first_of: dict[tuple[str, ...], int] = {}
+    first_of: dict[tuple[object, ...], int] = {}
     for i, p in enumerate(paras):
-        key = tuple(p.tokens) if p.tokens else (captions[i].strip(),)
+        key: tuple[object, ...] = tuple(p.tokens) if p.tokens else (captions[i].strip(),)
         if key in first_of:
             uf.union(first_of[key], i)
         else:

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from dedupe.corpus import Corpus, CorpusParams, band_keys
 from dedupe.corpus import cluster as corpus_cluster
 from dedupe.exact import Candidate
-from dedupe.minhash import sorted_unique
+from dedupe.minhash import HASH_SCHEME, sorted_unique
 from flows import keyindex
 from flows.runs import BatchResult, Progress, RunContext, TooManyRejects, fault
 from flows.sink import (
@@ -41,6 +41,7 @@ from flows.state import (
     check_sketch_params,
     index_files,
     line_count_files,
+    outdated_token_hash,
     read_index_file,
     rebuild_index,
     remove_tree,
@@ -219,18 +220,23 @@ def load_or_rebuild_index(ctx: RunContext, params: CorpusParams) -> list[IndexPa
     History is never silently forgotten: a rebuild is noted in the manifest.
     """
     has_tables = bool(table_files(ctx.out_dir, "articles") or table_files(ctx.out_dir, "duplicates"))
+    old_hash = outdated_token_hash(ctx.out_dir, params) if has_tables else None
     try:
-        parts: list[IndexPart] | None = _open_parts(ctx.out_dir, params)
+        parts: list[IndexPart] | None = _open_parts(ctx.out_dir, params) if old_hash is None else None
     except StateCorrupt:
         parts = None
     if parts is not None and (any(p.n for p in parts) or not has_tables):
         return parts
     if not has_tables:
         return []
-    index, note = rebuild_index(ctx.out_dir, params, ctx.run_id)
+    reason = (f"state/index holds signatures made with the token hash {old_hash}, this version uses {HASH_SCHEME}"
+              if old_hash else "state/index was missing or unreadable")
+    index, note = rebuild_index(ctx.out_dir, params, ctx.run_id, reason,
+                                "index-outdated" if old_hash else "index-broken")
     ctx.manifest.setdefault("warnings", []).append(note)
     stem = f"{ctx.run_id}-rebuilt"
     keyindex.write_keys(ctx.out_dir, stem, index, params)  # later runs look it up like any other index file
+    write_sketch_params(ctx.out_dir, params)  # the index now holds this version's signatures
     return _open_parts(ctx.out_dir, params)
 
 

@@ -93,7 +93,9 @@ def table_files(out_dir: Path, table: str) -> list[Path]:
     return sorted(p for p in (out_dir / table).glob("*.parquet") if not p.name.startswith((".", "_")))
 
 
-def rebuild_index(out_dir: Path, params: Any, run_id: str) -> tuple[pa.Table, str]:
+def rebuild_index(out_dir: Path, params: Any, run_id: str,
+                  reason: str = "state/index was missing or unreadable", aside_name: str = "index-broken",
+                  ) -> tuple[pa.Table, str]:
     """Rebuild state/index from the articles/ and duplicates/ tables already written.
 
     The sketches are recomputed from the clean text (paragraphs are the text's blank-line
@@ -102,7 +104,6 @@ def rebuild_index(out_dir: Path, params: Any, run_id: str) -> tuple[pa.Table, st
     (state/index-broken-<run_id>/), never deleted. Returns the index and a note for the manifest.
     """
     from dedupe.corpus import Sketcher
-    from dedupe.minhash import token_hashes, tokenize
 
     sketcher = Sketcher(params)
     cols = ["article_id", "cluster_id", "content_hash", "url_key", "published_at", "text", "run_id"]
@@ -115,7 +116,7 @@ def rebuild_index(out_dir: Path, params: Any, run_id: str) -> tuple[pa.Table, st
     rows: dict[str, Any] = {k: [] for k in INDEX.names}
     for t, dup, kept in parts:
         for r, d in zip(t.to_pylist(), dup.to_pylist(), strict=True):
-            sk = sketcher.sketch([token_hashes(tokenize(p)) for p in (r["text"] or "").split("\n\n")])
+            sk = sketcher.sketch_text((r["text"] or "").split("\n\n"))
             published = r["published_at"]
             values = {"article_id": r["article_id"], "cluster_id": r["cluster_id"], "survivor_id": d or r["article_id"],
                       "kept": kept, "content_hash": r["content_hash"], "url_key": r["url_key"],
@@ -129,15 +130,15 @@ def rebuild_index(out_dir: Path, params: Any, run_id: str) -> tuple[pa.Table, st
     idx_dir = out_dir / "state" / "index"
     broken = sorted(p for p in idx_dir.glob("*.parquet")) if idx_dir.exists() else []
     if broken:
-        aside = out_dir / "state" / f"index-broken-{run_id}"
+        aside = out_dir / "state" / f"{aside_name}-{run_id}"
         aside.mkdir(parents=True, exist_ok=True)
         for p in broken:
             os.replace(p, aside / p.name)
     from flows.sink import write_table_atomic
 
     write_table_atomic(index, idx_dir / f"{run_id}-rebuilt.parquet")
-    note = (f"state/index was missing or unreadable; rebuilt from {index.num_rows} rows of articles/ and "
-            f"duplicates/" + (f" (the unreadable files were moved to state/index-broken-{run_id}/)" if broken else ""))
+    note = (f"{reason}; rebuilt from {index.num_rows} rows of articles/ and "
+            f"duplicates/" + (f" (the earlier files were moved to state/{aside_name}-{run_id}/)" if broken else ""))
     return index, note
 
 
@@ -162,12 +163,29 @@ class StateMismatch(RuntimeError):
     """state/ was written with other sketch settings than this run's."""
 
 
+def _saved_sketch_params(out_dir: Path) -> dict[str, Any] | None:
+    path = out_dir / "state" / "sketch.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def outdated_token_hash(out_dir: Path, params: Any) -> str | None:
+    """The token hash that state/'s signatures were made with, when it is not this version's while the
+    settings are the same (signatures from an older newsclean: the index is rebuilt from the text)."""
+    from dedupe.minhash import HASH_SCHEME
+
+    saved = _saved_sketch_params(out_dir)
+    if saved is None or any(saved.get(k) != getattr(params, k) for k in SKETCH_PARAMS):
+        return None
+    scheme = saved.get("token_hash", "xxh32-utf8")  # before the scheme was recorded: xxh32 of the UTF-8 bytes
+    return None if scheme == HASH_SCHEME else scheme
+
+
 def check_sketch_params(out_dir: Path, params: Any, index_rows: int) -> None:
     """Refuse to compare signatures made with different settings: that would silently find nothing."""
-    path = out_dir / "state" / "sketch.json"
-    if not path.exists() or index_rows == 0:
+    saved = _saved_sketch_params(out_dir)
+    if saved is None or index_rows == 0:
         return
-    saved = json.loads(path.read_text(encoding="utf-8"))
+    saved.pop("token_hash", None)  # a different token hash is not refused: the index is rebuilt
     mine = {k: getattr(params, k) for k in SKETCH_PARAMS}
     if any(saved.get(k) != v for k, v in mine.items()):
         raise StateMismatch(
@@ -176,7 +194,10 @@ def check_sketch_params(out_dir: Path, params: Any, index_rows: int) -> None:
 
 
 def write_sketch_params(out_dir: Path, params: Any) -> None:
-    write_json_atomic({k: getattr(params, k) for k in SKETCH_PARAMS}, out_dir / "state" / "sketch.json")
+    from dedupe.minhash import HASH_SCHEME
+
+    write_json_atomic({**{k: getattr(params, k) for k in SKETCH_PARAMS}, "token_hash": HASH_SCHEME},
+                      out_dir / "state" / "sketch.json")
 
 
 def _pid_alive(pid: int) -> bool:

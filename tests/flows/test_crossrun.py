@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,36 @@ def test_a_lost_or_corrupt_index_is_rebuilt_from_the_tables(tmp_path, damage):
     assert any("rebuilt from 1 rows" in w for w in m["warnings"])
     if damage == "corrupt":
         assert list((out / "state").glob("index-broken-*/*.parquet"))  # moved aside, not deleted
+
+
+def test_state_from_an_older_token_hash_is_rebuilt_not_compared(tmp_path):
+    """Signatures made with another token hash never match this version's: the index is rebuilt
+    from the clean text already written, and the old index files are kept aside."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    write_story(raw, "base.txt", "Storm closes ports", S.BASE)
+    run_pipeline(raw, out)
+    (base,) = rows(out, "articles")
+    sketch = out / "state" / "sketch.json"
+    saved = json.loads(sketch.read_text())
+    del saved["token_hash"]  # as written before the scheme was recorded
+    sketch.write_text(json.dumps(saved))
+    for f in (out / "state" / "index").glob("*.parquet"):  # signatures of another hash: nothing in common
+        t = pq.read_table(f)
+        other = pa.array([bytes(len(b)) for b in t.column("signature").to_pylist()], t.schema.field("signature").type)
+        pq.write_table(t.set_column(t.schema.get_field_index("signature"), "signature", other), f)
+    shutil.rmtree(out / "state" / "keys")  # its lookup keys came from the same old signatures
+    write_story(raw, "abridged.txt", "Storm closes ports", S.ABRIDGED)
+    m = run_pipeline(raw, out)
+    (dup,) = rows(out, "duplicates")
+    assert dup["duplicate_of"] == base["article_id"]
+    assert any("token hash xxh32-utf8" in w and "rebuilt from 1 rows" in w for w in m["warnings"])
+    assert list((out / "state").glob("index-outdated-*/*.parquet"))
+    assert "token_hash" in json.loads(sketch.read_text())
+    m = run_pipeline(raw, out)  # and only once
+    assert not m.get("warnings")
 
 
 def test_changing_signature_settings_on_an_existing_state_stops_with_a_clear_message(tmp_path):

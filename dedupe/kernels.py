@@ -1,0 +1,127 @@
+"""Compiled inner loops (numba) of tokenising, shingling and MinHash: the per-token and per-slot work
+that Python and numpy pay for in call overhead and temporaries.
+
+numba is used because these loops are a few lines each over flat arrays: compiled, hashing an
+article's tokens, building its paragraphs' shingle sets and reducing 128 permutations cost tens of
+microseconds instead of the hundreds that `re.findall` + a per-token hash + numpy's outer product
+took (bench/signatures.py). Compiled code is cached next to this file (`cache=True`), so only the
+first import on a machine pays the compile.
+
+The functions here take and return numpy arrays only; dedupe/minhash.py wraps them and documents the
+hash functions (pure-Python twins of the same arithmetic live there for datasketch's `hashfunc`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+M32 = 0xFFFFFFFF
+FNV_OFFSET = 0x811C9DC5
+FNV_PRIME = 0x01000193
+COMBINE = 0x9E3779B1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _fmix32(h: np.uint64) -> np.uint64:
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & 0xFFFFFFFF
+    return h ^ (h >> 16)
+
+
+@njit(cache=True, nogil=True)
+def hash_tokens(cps: np.ndarray, word: np.ndarray, sep: int, n_texts: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token hashes of texts given as code points (uint32) separated by `sep`.
+
+    A token is a maximal run of code points marked in `word` (uint8, one entry per code point); its
+    hash is FNV-1a over the code points (32-bit) through the MurmurHash3 finaliser. Returns the
+    hashes (uint32, in text order) and the number of tokens of each of the `n_texts` texts.
+    """
+    hashes = np.empty(cps.shape[0] // 2 + 1, dtype=np.uint32)
+    counts = np.zeros(n_texts, dtype=np.int64)
+    n = 0
+    text = 0
+    h = np.uint64(0)
+    inside = False
+    for i in range(cps.shape[0]):
+        c = np.uint64(cps[i])
+        if c == sep:
+            if inside:
+                hashes[n] = _fmix32(h)
+                n += 1
+                counts[text] += 1
+                inside = False
+            text += 1
+        elif word[c]:
+            if not inside:
+                h = np.uint64(FNV_OFFSET)
+                inside = True
+            h = ((h ^ c) * np.uint64(FNV_PRIME)) & np.uint64(M32)
+        elif inside:
+            hashes[n] = _fmix32(h)
+            n += 1
+            counts[text] += 1
+            inside = False
+    if inside:
+        hashes[n] = _fmix32(h)
+        n += 1
+        counts[text] += 1
+    return hashes[:n], counts
+
+
+@njit(cache=True, nogil=True)
+def shingle_sets(th: np.ndarray, counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's set of k-word shingle hashes (sorted, unique), concatenated, with offsets.
+
+    A shingle's hash is sum(th[i+j] * C^(k-1-j)) mod 2^32; shingles never cross texts; a text shorter
+    than k words is one shingle of all its words; an empty text has none.
+    """
+    n_texts = counts.shape[0]
+    total = 0
+    for t in range(n_texts):
+        c = counts[t]
+        total += c - k + 1 if c >= k else (1 if c > 0 else 0)
+    out = np.empty(total, dtype=np.uint32)
+    offsets = np.zeros(n_texts + 1, dtype=np.int64)
+    start = 0
+    o = 0
+    for t in range(n_texts):
+        c = counts[t]
+        span = k if c >= k else c
+        m = c - span + 1 if c > 0 else 0
+        seg = np.empty(m, dtype=np.uint32)
+        for s in range(m):
+            acc = np.uint64(0)
+            for j in range(span):
+                acc = (acc * np.uint64(COMBINE) + np.uint64(th[start + s + j])) & np.uint64(M32)
+            seg[s] = acc
+        seg.sort()
+        w = 0
+        for s in range(m):
+            if w == 0 or seg[s] != out[o + w - 1]:
+                out[o + w] = seg[s]
+                w += 1
+        o += w
+        offsets[t + 1] = o
+        start += c
+    return out[:o], offsets
+
+
+@njit(cache=True, nogil=True)
+def segment_minhash(hashes: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """uint32[len(offsets) - 1, len(a)]: per segment, min over its hashes h of (a * fmix32(h) + b) mod 2^32
+    (datasketch's affine32 permutations); an empty segment is all 0xFFFFFFFF."""
+    n_seg = offsets.shape[0] - 1
+    p = a.shape[0]
+    out = np.full((n_seg, p), M32, dtype=np.uint32)
+    a64 = a.astype(np.uint64)
+    b64 = b.astype(np.uint64)
+    for s in range(n_seg):
+        row = out[s]
+        for i in range(offsets[s], offsets[s + 1]):
+            x = np.uint64(_fmix32(np.uint64(hashes[i])))
+            for j in range(p):
+                row[j] = min(row[j], np.uint32((a64[j] * x + b64[j]) & np.uint64(M32)))
+    return out
