@@ -125,3 +125,18 @@ def segment_minhash(hashes: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: n
             for j in range(p):
                 row[j] = min(row[j], np.uint32((a64[j] * x + b64[j]) & np.uint64(M32)))
     return out
+
+
+@njit(cache=True, nogil=True)
+def pairwise_agreement(sigs: np.ndarray) -> np.ndarray:
+    """float64[n, n]: the share of equal slots of every pair of signatures (the MinHash Jaccard
+    estimate); the diagonal is 1."""
+    n, p = sigs.shape
+    out = np.ones((n, n), dtype=np.float64)
+    for i in range(n):
+        for j in range(i + 1, n):
+            same = 0
+            for k in range(p):
+                same += sigs[i, k] == sigs[j, k]
+            out[i, j] = out[j, i] = same / p
+    return out

@@ -71,9 +71,13 @@ def text_token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return kernels.hash_tokens(cps, _word_table(), ord(_SEP), len(texts))
 
 
-def split_counts(flat: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
-    """A flat array cut into consecutive pieces of the given lengths."""
-    return np.split(flat, np.cumsum(counts)[:-1]) if len(counts) else []
+def split_counts(flat: np.ndarray, counts: np.ndarray) -> list[list[int]]:
+    """A flat array cut into consecutive pieces of the given lengths, as lists of ints."""
+    values, out, start = flat.tolist(), [], 0
+    for c in counts.tolist():
+        out.append(values[start: start + c])
+        start += c
+    return out
 
 
 def token_hash(token: str) -> int:

@@ -24,7 +24,9 @@ Legitimate repetition is protected:
   once or twice, and a repeated headline or teaser (short, no closing punctuation) still collapses;
 * a group of near-duplicates with `refrain_copies` (3) or more different wordings is a template the
   article fills in again and again ("Vote for Anna on the last page!", "Vote for Olga ..."; a meal
-  plan's "Containers: 1 Green, 1 Red" lines), not a scraping accident: all of it stays.
+  plan's "Containers: 1 Green, 1 Red" lines), not a scraping accident: all of it stays. Copies
+  that differ by one word more or less count as one wording (a caption re-printed with its credit
+  appended and again in the body with a word lost is a scraping accident, three times over).
 
 What survives of a group of duplicates: one paragraph at the position of the first copy, carrying
 the text of the most complete variant (the most words; the earliest on a tie).
@@ -39,6 +41,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from dedupe.kernels import pairwise_agreement
 from dedupe.minhash import EMPTY, MinHasher, shingle_sets_flat, split_counts, text_token_hashes
 from dedupe.unionfind import UnionFind
 
@@ -99,7 +102,7 @@ class _Para:
 def _prepare(texts: Sequence[str], k: int) -> list[_Para]:
     th, counts = text_token_hashes(texts)  # every paragraph tokenised and hashed in one pass
     flat, offsets = shingle_sets_flat(th, counts, k)  # and its shingle set
-    return [_Para(t.tolist(), flat[offsets[i]: offsets[i + 1]]) for i, t in enumerate(split_counts(th, counts))]
+    return [_Para(t, flat[offsets[i]: offsets[i + 1]]) for i, t in enumerate(split_counts(th, counts))]
 
 
 def _exact(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -126,10 +129,15 @@ def refrains(texts: Sequence[str], paras: Sequence[_Para], params: CollapseParam
     """Indexes of sentences that recur word for word `refrain_copies` or more times (protected)."""
     groups: dict[tuple[int, ...], list[int]] = {}
     for i, p in enumerate(paras):
-        if p.tokens and (_SENTENCE_END.search(texts[i]) or len(p.tokens) >= 2 * params.min_words
-                         and _prose_case(texts[i])):
+        if p.tokens:
             groups.setdefault(tuple(p.tokens), []).append(i)
-    return {i for g in groups.values() if len(g) >= params.refrain_copies for i in g}
+    out: set[int] = set()
+    for g in groups.values():  # the text tests only where there are enough word-for-word copies
+        g = [i for i in g if _SENTENCE_END.search(texts[i]) or len(paras[i].tokens) >= 2 * params.min_words
+             and _prose_case(texts[i])] if len(g) >= params.refrain_copies else []
+        if len(g) >= params.refrain_copies:
+            out.update(g)
+    return out
 
 
 def paragraph_signatures(paras: Sequence[_Para], hasher: MinHasher) -> np.ndarray:
@@ -149,7 +157,7 @@ def duplicate_groups(paras: Sequence[_Para], params: CollapseParams, sigs: np.nd
     protected = protected or set()
     if n < 2:
         return uf, sims
-    est = (sigs[:, None, :] == sigs[None, :, :]).mean(axis=2)
+    est = pairwise_agreement(sigs)
     sizes = np.array([len(p.shingles) for p in paras], dtype=np.float64)
     lens = np.array([len(p.tokens) for p in paras])
     out = (sigs == EMPTY).all(axis=1) | (lens < params.min_words)  # short lines: _collapse_adjacent_short
@@ -195,7 +203,7 @@ def collapse(paragraphs: Sequence[str], captions: Sequence[str] = (),
                        n_tokens=[len(p.tokens) for p in paras])
     groups: list[list[int]] = []
     for g in uf.groups():
-        if len({tuple(paras[i].tokens) for i in g}) >= params.refrain_copies:
+        if len(g) >= params.refrain_copies and _wordings([paras[i].tokens for i in g]) >= params.refrain_copies:
             groups.extend([i] for i in g)  # a template filled in again and again: structure, all stay
         else:
             groups.append(sorted(g))
@@ -244,7 +252,7 @@ def _drop_short_caption_repeats(result: Collapsed, paras: Sequence[_Para], param
     caption stays a caption)."""
     if not result.captions:
         return
-    cap_tokens = [t.tolist() for t in split_counts(*text_token_hashes(result.captions))]
+    cap_tokens = split_counts(*text_token_hashes(result.captions))
     keep: list[int] = []
     for slot, (idx, src) in enumerate(zip(result.kept, result.sources, strict=True)):
         toks = paras[src].tokens
@@ -254,6 +262,19 @@ def _drop_short_caption_repeats(result: Collapsed, paras: Sequence[_Para], param
             continue
         keep.append(slot)
     _keep_slots(result, keep)
+
+
+def _wordings(token_lists: Sequence[list[int]]) -> int:
+    """How many different wordings a group of near-duplicates has: a template's slot filled with other
+    words ("vote for Anna" / "vote for Olga") is another wording; a copy with one word more or less (a
+    credit appended, a word lost by a lazy-load widget) is the same wording."""
+    distinct = list({tuple(t): t for t in token_lists}.values())
+    uf: UnionFind[int] = UnionFind(range(len(distinct)))
+    for i in range(len(distinct)):
+        for j in range(i + 1, len(distinct)):
+            if len(distinct[i]) != len(distinct[j]) and within_one_word(distinct[i], distinct[j]):
+                uf.union(i, j)
+    return len(uf.groups())
 
 
 def within_one_word(a: Sequence[object], b: Sequence[object]) -> bool:

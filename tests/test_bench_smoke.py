@@ -30,11 +30,16 @@ def test_bench_run_completes_and_reports(tmp_path):
     assert "vs straightforward" in proc.stdout and "overhead on top of trafilatura" in proc.stdout
 
 
-def test_signature_and_dedupe_benches_complete_and_report(tmp_path):
+def test_signature_collapse_and_dedupe_benches_complete_and_report(tmp_path):
     sig = subprocess.run([sys.executable, "bench/signatures.py", "raw", "--n", "50", "--json", str(tmp_path / "s.json")],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert sig.returncode == 0, sig.stderr[-3000:]
     assert json.loads((tmp_path / "s.json").read_text())["identical_signatures"] is True
+    col = subprocess.run([sys.executable, "bench/collapse.py", "raw", "--paragraphs", "10", "--json", str(tmp_path / "c.json")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert col.returncode == 0, col.stderr[-3000:]
+    res = json.loads((tmp_path / "c.json").read_text())
+    assert res["us_per_article"] > 0 and res["dropped_copies"] >= res["planted_copies"] > 0
     scale = subprocess.run([sys.executable, "bench/dedupe_scale.py", "--n", "2000", "--index", "0", "3000",
                             "--new", "500", "--files", "3", "--json", str(tmp_path / "d.json")],
                            cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -53,6 +53,8 @@ def kept_texts(paras, captions=()):
      [MEAL, OTHER, MEAL, LEDE, MEAL]),
     ("a headline repeated three times collapses", [HEAD, OTHER, HEAD, LEDE, HEAD], [HEAD, OTHER, LEDE]),
     ("two wordings of one sentence are a duplicate", [VOTE % "Anna", OTHER, VOTE % "Olga"], [VOTE % "Anna", OTHER]),
+    ("three copies a word longer or shorter are one wording, not a template",
+     [S30 + " Reuters", LEDE, S30, OTHER, S30_MINUS], [S30 + " Reuters", LEDE, OTHER]),
 ])
 def test_collapse_table(name, paras, expected):
     texts, _ = kept_texts(paras)
