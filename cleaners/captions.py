@@ -85,6 +85,25 @@ def is_bare_credit_label(line: str) -> bool:
     return _CREDIT_LABEL.fullmatch(line.strip(" .;")) is not None
 
 
+# A caption whose credit follows its last sentence with no bracket, often glued on by the scrape:
+# "... earnings. Photograph by Robyn Beck/AFP/Getty Images", "... in New York.Reuters",
+# "... He didn't get it.Credit...Doug Mills/The New York Times", "... on eBay. Photo / Reuters".
+_GLUED = re.compile(r"(?P<caption>.{8,600}?[.!?”\"’])\s*(?P<credit>(?:(?:credit|photo|image)\s*(?:\.{2,}|…))?[^.!?…]{2,120})",
+                    re.IGNORECASE)
+_GLUED_MARKER = re.compile(r"\b(?:photo\w*|image|picture|credit|getty|reuters|ap|afp|epa|shutterstock|alamy)\b|/",
+                           re.IGNORECASE)
+_CREDIT_DOTS = re.compile(r"^(credit|photo|image)\s*(?:\.{2,}|…)\s*", re.IGNORECASE)
+
+
+def has_glued_credit(line: str) -> bool:
+    """True for a caption sentence followed by a photo credit without brackets: '... in New York.Reuters'."""
+    m = _GLUED.fullmatch(line.strip())
+    if m is None:
+        return False
+    credit = _CREDIT_DOTS.sub(r"\1: ", m.group("credit").strip())
+    return _GLUED_MARKER.search(credit) is not None and is_credit(credit)
+
+
 def has_trailing_credit(line: str) -> bool:
     """True for a caption that carries its own credit in brackets at the end: '... (AP Photo/Evan Vucci)'."""
     return _TRAILING_CREDIT.fullmatch(line.strip()) is not None

@@ -14,7 +14,8 @@ How an article is judged, in order (each step is a small named function below):
 5. a repeat of the title above the first body paragraph goes (`title_repeat`);
 6. every remaining line is classed `good` (a long sentence-like paragraph), `near` (a short
    sentence) or `short` (a label, a heading, a headline); the article's body is the run from the
-   first to the last good paragraph. Lines before it (`page_header`) and after it
+   first to the last good paragraph (the start reaching up over running-text lines of 12 words or
+   more that lost their full stop: a scraped lede). Lines before it (`page_header`) and after it
    (`page_footer`) go, except short sentences that touch the body and a numbered data list the
    body ends with (`_list_run`); inside it, short lines stay (headings, list items, one-line
    quotes) unless a rule above named them. Edge-only catalogue rules ("Click here", navigation)
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from cleaners.captions import (
     byline_author,
     dateline_date,
+    has_glued_credit,
     has_trailing_credit,
     is_bare_credit_label,
     is_credit,
@@ -53,6 +55,7 @@ CREDIT_RULES = frozenset({"reporter_credit", "copyright"})
 
 _WORD = re.compile(r"\w+")
 _LETTER = re.compile(r"[^\W\d_]")
+_INITIAL = re.compile(r"\b[^\W\d_]")
 _SENTENCE_END = re.compile(r"""(?:[.!?。！？]|[.!?]["'”’»)\]]+|["”’]\s*[.!?]?)$""")
 _ELLIPSIS_END = re.compile(r"(?:\.\.\.|…)\s*[\]\)»›]?$")
 _SEPARATORS = re.compile(r"\s*(?:\||•|·|»|›|/ |\s/|::|\u2022|\u25aa)\s*")
@@ -105,6 +108,12 @@ def _features(text: str) -> tuple[int, bool]:
     tail = max(0, len(text) - 16)  # both patterns end the line: search only its last characters
     sentence = bool(_SENTENCE_END.search(text, tail)) and not _ELLIPSIS_END.search(text, tail)
     return words, sentence
+
+
+def _prose(text: str) -> bool:
+    """Most words start lower-case: running text, not a title-cased headline, menu or label."""
+    initials = _INITIAL.findall(text)
+    return sum(c.islower() for c in initials) * 2 > len(initials)
 
 
 def _classify(ln: _Line) -> str:
@@ -170,8 +179,8 @@ def rule_captions(lines: list[_Line]) -> tuple[str | None, str | None]:
                 _drop(prev, "caption", "the caption of the image credited on the next line")
                 prev.caption = True
             continue
-        if ln.words <= CAPTION_MAX_WORDS and has_trailing_credit(ln.text):
-            _drop(ln, "caption", "caption with its own image credit in brackets")
+        if ln.words <= CAPTION_MAX_WORDS and (has_trailing_credit(ln.text) or has_glued_credit(ln.text)):
+            _drop(ln, "caption", "caption with its own image credit at the end")
             ln.caption = True
             continue
         name = byline_author(ln.text)
@@ -318,7 +327,13 @@ def _body_span(lines: Sequence[_Line]) -> tuple[int | None, int]:
     good = [i for i, ln in enumerate(lines) if not ln.reason and ln.cls == "good"]
     if not good:
         return None, -1
-    return good[0], good[-1]
+    first = good[0]
+    for i in range(first - 1, -1, -1):  # a lede that lost its full stop: running text right above the body
+        ln = lines[i]
+        if ln.reason or ln.words < GOOD_WORDS or not _prose(ln.text) or ln.sentence or is_credit(ln.text):
+            break
+        first = i
+    return first, good[-1]
 
 
 def _reach_over_near(lines: list[_Line], start: int, indices: range) -> int:

@@ -133,6 +133,37 @@ def test_photo_credits(credit):
     assert credit not in res.blocks
 
 
+@pytest.mark.parametrize("line", [
+    "Shoppers queue outside a store after the retailer reported earnings. Photograph by Jane Roe/AFP/Getty Images",
+    "The ferry logo is displayed outside the terminal in Quay Street.Reuters",
+    "Commuters asked for a later ferry. They didn't get it.Credit...Jane Roe/The Harbour Times",
+    "A mural on a wall near the pier is for sale online. Photo / Reuters",
+])
+def test_a_caption_with_its_credit_glued_on_leaves_the_body(line):
+    res = clean_article(["Home", line, P1, P2, P3], title="x")
+    assert res.blocks == [P1, P2, P3]
+    assert line in res.captions
+
+
+@pytest.mark.parametrize("line", [
+    "The council said the talks would resume next week. The AP reported it first.",
+    "The minister spoke to reporters at the pier. Photo opportunities followed the meeting",
+    "Sales of ferry tickets rose by five percent. Shares fell on the news, said Reuters.",
+])
+def test_a_body_line_naming_an_agency_or_a_photo_is_no_caption(line):
+    res = clean_article([P1, line, P2, P3], title="x")
+    assert line in res.blocks
+
+
+def test_a_lede_that_lost_its_full_stop_starts_the_body():
+    lede = ("Harbour officials have this morning paid the fee to the regional authority to secure the "
+            "long-awaited ferry link for the northern suburbs")
+    short = "This has freed the way for the new piers at Quay Street"
+    res = clean_article(["Home", "Harbour Ferry Link Approved By Council After Decade Of Campaigning", lede, short,
+                         P1, P2], title="x")
+    assert res.blocks == [lede, short, P1, P2]
+
+
 def test_a_bare_credit_label_goes_and_claims_no_caption():
     res = clean_article([P1, "Anna Petrova", "Фото:", P2, P3], title="x")
     assert res.blocks == [P1, "Anna Petrova", P2, P3]
