@@ -57,6 +57,9 @@ _WORD = re.compile(r"\w+")
 _LETTER = re.compile(r"[^\W\d_]")
 _INITIAL = re.compile(r"\b[^\W\d_]")
 _SENTENCE_END = re.compile(r"""(?:[.!?。！？]|[.!?]["'”’»)\]]+|["”’]\s*[.!?]?)$""")
+# "... runs from Jan. 14-27. (Writing by Greg Stutchbury; Editing by John O'Brien)"
+_WIRE_CREDIT_END = re.compile(r"""[.!?]["'”’]?\s*\((?:additional )?(?:reporting|writing|editing|compiled|produced)"""
+                              r"""\b[^()]{0,200}\)$""", re.IGNORECASE)
 _ELLIPSIS_END = re.compile(r"(?:\.\.\.|…)\s*[\]\)»›]?$")
 _SEPARATORS = re.compile(r"\s*(?:\||•|·|»|›|/ |\s/|::|\u2022|\u25aa)\s*")
 
@@ -107,6 +110,8 @@ def _features(text: str) -> tuple[int, bool]:
     words = len(_WORD.findall(text))
     tail = max(0, len(text) - 16)  # both patterns end the line: search only its last characters
     sentence = bool(_SENTENCE_END.search(text, tail)) and not _ELLIPSIS_END.search(text, tail)
+    if not sentence and text.endswith(")"):  # the wire's credit glued to the last paragraph
+        sentence = _WIRE_CREDIT_END.search(text) is not None
     return words, sentence
 
 

@@ -155,6 +155,13 @@ def test_a_body_line_naming_an_agency_or_a_photo_is_no_caption(line):
     assert line in res.blocks
 
 
+def test_a_last_paragraph_with_the_wire_credit_glued_on_stays():
+    last = ("The harbour ferry, the region's first, runs from May to October. (Reporting by Jane Roe; "
+            "Editing by John Doe)")
+    res = clean_article([P1, P2, last, "Most popular", "Storm closes three ports"], title="x")
+    assert res.blocks == [P1, P2, last]
+
+
 def test_a_lede_that_lost_its_full_stop_starts_the_body():
     lede = ("Harbour officials have this morning paid the fee to the regional authority to secure the "
             "long-awaited ferry link for the northern suburbs")
