@@ -342,11 +342,11 @@ def _cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams) -> tuple[
         root = uf.find(ri)
         rep[root] = max((pi, pj), key=lambda x: (int(corpus.n_shingles[x]), ids[x]))
         kept[(min(i, j), max(i, j))] = (reason, sim)
-    return _decide(corpus, is_new, uf, kept), stats
+    return _decide(corpus, is_new, uf, kept, stats), stats
 
 
 def _decide(corpus: Corpus, is_new: np.ndarray, uf: UnionFind[int],
-            edge: dict[tuple[int, int], tuple[str, float | None]]) -> list[Decision]:
+            edge: dict[tuple[int, int], tuple[str, float | None]], stats: dict[str, int]) -> list[Decision]:
     cands = corpus.candidates
     neighbours: dict[int, list[tuple[int, str, float | None]]] = {}
     for (a, b), (reason, sim) in edge.items():
@@ -363,6 +363,11 @@ def _decide(corpus: Corpus, is_new: np.ndarray, uf: UnionFind[int],
             anchor = min(old, key=lambda i: survivor_rank(cands[i]))
             survivor_id = corpus.survivor_of[anchor] or corpus.ids[anchor]
             cluster_id = cands[anchor].cluster_id or survivor_id
+            # new articles that join two earlier clusters: one run over everything would have made
+            # them one cluster; history is not rewritten, so the others stay as they were (counted)
+            apart = len({cands[i].cluster_id or corpus.survivor_of[i] or corpus.ids[i] for i in old}) - 1
+            if apart:
+                stats["earlier_clusters_left_apart"] = stats.get("earlier_clusters_left_apart", 0) + apart
         else:
             s = min(new, key=lambda i: survivor_rank(cands[i]))
             survivor_id = cluster_id = corpus.ids[s]

@@ -70,6 +70,25 @@ def test_incremental_runs_give_the_same_partition_as_one_run(tmp_path):
         assert run_of[d["duplicate_of"]] <= d["run_id"]
 
 
+def test_a_later_story_joining_two_earlier_clusters_is_counted_and_history_stays(tmp_path):
+    """Two briefs of different halves of a story arrive in two runs (no match between them); the full
+    story arrives in a third and matches both. One run over everything makes one cluster; run by run,
+    the earlier clusters are not rewritten: the story joins one of them and the manifest says so."""
+    first, second = S.BASE[:3], S.BASE[-3:]
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    write_story(raw, "brief-1.txt", "Storm", first)
+    run_pipeline(raw, out)
+    write_story(raw, "brief-2.txt", "Storm", second)
+    m2 = run_pipeline(raw, out)
+    assert m2["dedupe"].get("earlier_clusters_left_apart", 0) == 0 and len(rows(out, "articles")) == 2
+    write_story(raw, "story.txt", "Storm", S.BASE)
+    m3 = run_pipeline(raw, out)
+    assert m3["dedupe"]["earlier_clusters_left_apart"] == 1
+    assert {r["source_file"] for r in rows(out, "articles")} == {"brief-1.txt", "brief-2.txt"}
+    run_pipeline(raw, tmp_path / "one")
+    assert len(partition(tmp_path / "one")) == 1
+
+
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])
 def test_a_lost_or_corrupt_index_is_rebuilt_from_the_tables(tmp_path, damage):
     raw, out = tmp_path / "raw", tmp_path / "out"
