@@ -164,24 +164,26 @@ class Decision:
     similarity: float | None
 
 
-def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """uint64[n, bands]: one key per band, combining `rows` signature values (salted with the band index).
+def band_key(signatures: np.ndarray, b: int, rows: int) -> np.ndarray:
+    """uint64[n]: the key of band b, combining its `rows` signature values (salted with the band index).
 
-    With an even number of rows the values are read two at a time as one 64-bit word (a view of the
-    uint32 signature, no conversion of the whole matrix): half the arithmetic, no large temporary.
-    """
+    With an even number of rows the values are read two at a time as one 64-bit word: half the
+    arithmetic."""
     n = signatures.shape[0]
-    sig = np.ascontiguousarray(signatures[:, : bands * rows], dtype=np.uint32)
-    if rows % 2 == 0:
-        words = sig.view(np.uint64).reshape(n, bands, rows // 2)
-    else:
-        words = sig.astype(np.uint64).reshape(n, bands, rows)
+    sig = np.ascontiguousarray(signatures[:, b * rows: (b + 1) * rows], dtype=np.uint32)
+    words = sig.view(np.uint64) if rows % 2 == 0 else sig.astype(np.uint64)
     with np.errstate(over="ignore"):
-        key = np.broadcast_to(np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15), (n, bands))
-        for r in range(words.shape[2]):
-            key = (key ^ words[:, :, r]) * np.uint64(0x100000001B3)
-        key = key ^ (key >> np.uint64(29))
-    return key
+        key = np.full(n, np.uint64(b) * np.uint64(0x9E3779B97F4A7C15), dtype=np.uint64)
+        for r in range(words.shape[1]):
+            key = (key ^ words[:, r]) * np.uint64(0x100000001B3)
+        return key ^ (key >> np.uint64(29))
+
+
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """uint64[n, bands]: every band's key (`band_key`)."""
+    if not bands:
+        return np.empty((signatures.shape[0], 0), dtype=np.uint64)
+    return np.stack([band_key(signatures, b, rows) for b in range(bands)], axis=1)
 
 
 def _bucket_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int, stats: dict[str, int]) -> list[np.ndarray]:
@@ -209,29 +211,39 @@ def _bucket_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int, stats: 
 
 
 def candidate_pairs(corpus: Corpus, is_new: np.ndarray, params: CorpusParams, stats: dict[str, int]) -> np.ndarray:
-    """int64[m, 2] candidate pairs (i < j) with at least one new article, from LSH bands and paragraph keys."""
+    """int64[m, 2] candidate pairs (i < j) with at least one new article, from LSH bands and paragraph keys.
+
+    A near-copy shares many bands, so the raw pairs of all bands are several times the distinct
+    ones: pairs are packed into one int64 (i * n + j) and made unique as they come (whenever the
+    pending ones outnumber those kept), so memory follows the distinct pairs, not the raw ones.
+    """
     n = len(corpus.ids)
-    chunks: list[np.ndarray] = []
-    if n >= 2:
-        bk = band_keys(corpus.signatures, params.bands, params.rows)
-        for b in range(params.bands):
-            chunks += _bucket_pairs(bk[:, b], np.arange(n, dtype=np.int64), params.max_bucket, stats)
-        lens = np.array([len(k) for k in corpus.para_keys], dtype=np.int64)
-        if lens.sum():
-            pk = np.concatenate(corpus.para_keys)
-            owners = np.repeat(np.arange(n, dtype=np.int64), lens)
-            chunks += _bucket_pairs(pk, owners, params.max_bucket, stats)
-    if not chunks:
+    if n < 2:
         return np.empty((0, 2), dtype=np.int64)
-    pairs = np.concatenate(chunks)
-    pairs = np.sort(pairs, axis=1)  # (i, j) with i < j
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    pairs = np.unique(pairs[:, 0] * np.int64(n) + pairs[:, 1])
-    pairs = np.stack([pairs // n, pairs % n], axis=1)
-    keep = is_new[pairs[:, 0]] | is_new[pairs[:, 1]]
-    pairs = pairs[keep]
-    stats["candidate_pairs"] = stats.get("candidate_pairs", 0) + len(pairs)
-    return pairs
+    unique = np.empty(0, dtype=np.int64)
+    pending: list[np.ndarray] = []
+    pending_n = 0
+
+    def add(chunks: list[np.ndarray]) -> None:
+        nonlocal unique, pending, pending_n
+        for c in chunks:
+            i, j = np.minimum(c[:, 0], c[:, 1]), np.maximum(c[:, 0], c[:, 1])
+            keep = (i != j) & (is_new[i] | is_new[j])
+            pending.append(i[keep] * np.int64(n) + j[keep])
+            pending_n += int(keep.sum())
+        if pending and pending_n >= max(len(unique), 1 << 20):
+            unique = np.unique(np.concatenate([unique, *pending]))
+            pending, pending_n = [], 0
+
+    owners = np.arange(n, dtype=np.int64)
+    for b in range(params.bands):  # one band's keys at a time
+        add(_bucket_pairs(band_key(corpus.signatures, b, params.rows), owners, params.max_bucket, stats))
+    lens = np.array([len(k) for k in corpus.para_keys], dtype=np.int64)
+    if lens.sum():
+        add(_bucket_pairs(np.concatenate(corpus.para_keys), np.repeat(owners, lens), params.max_bucket, stats))
+    codes = np.unique(np.concatenate([unique, *pending])) if pending else unique
+    stats["candidate_pairs"] = stats.get("candidate_pairs", 0) + len(codes)
+    return np.stack([codes // n, codes % n], axis=1)
 
 
 def estimates(corpus: Corpus, pairs: np.ndarray, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:

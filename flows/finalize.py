@@ -31,6 +31,7 @@ from flows.sink import (
     REMOVALS,
     STAGED_ARTICLES,
     AtomicParquetWriter,
+    commit,
     write_json_atomic,
     write_table_atomic,
 )
@@ -265,7 +266,10 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     new_tbl = new_tbl.filter(pa.array(~seen_mask))
     old = reachable_old(parts, new_tbl, params)
     corpus, is_new = build_corpus(old, new_tbl, params)
+    del staged, new_tbl, old  # the corpus holds what clustering needs (memory: one copy of the signatures)
     decisions, dedupe_stats = corpus_cluster(corpus, is_new, params)
+    reachable = int((~is_new).sum())
+    del corpus, is_new
     decision_of = {d.article_id: d for d in decisions}
     t["dedupe"] += time.perf_counter() - t0
 
@@ -277,7 +281,8 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
         "removals": AtomicParquetWriter(ctx.out_dir / "removals" / f"{rid}.parquet", REMOVALS),
         "rejects": AtomicParquetWriter(ctx.out_dir / "rejects" / f"{rid}.parquet", REJECTS),
     }
-    index_parts: list[pa.Table] = []
+    # this run's index rows are streamed to a staged file, committed to state/index/ after the lookup store
+    index_writer = AtomicParquetWriter(ctx.staging_dir / "index" / f"{rid}.parquet", INDEX)
     try:
         for n, r in enumerate(results, start=1):
             arts = pq.read_table(r.articles_path)
@@ -301,7 +306,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
                 rem.filter(pc.invert(pc.is_in(rem.column("article_id"), value_set=seen))) if len(seen) else rem)
             writers["rejects"].write(pq.read_table(r.rejects_path))
             published = arts.column("published_at")
-            index_parts.append(pa.table({
+            index_writer.write(pa.table({
                 "article_id": arts.column("article_id"),
                 "cluster_id": pa.array([d.cluster_id for d in dec], pa.string()),
                 "survivor_id": pa.array([d.duplicate_of or d.article_id for d in dec], pa.string()),
@@ -316,12 +321,13 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
             if progress:
                 progress("write", n, len(results))
         counts_out = {k: w.rows for k, w in writers.items()}
+        staged_index = index_writer.close()
         for name, w in writers.items():
             w.close()
             if name == "articles":
                 fault("between_tables")
     except BaseException:
-        for w in writers.values():
+        for w in [*writers.values(), index_writer]:
             w.abort()
         raise
     t["write"] += time.perf_counter() - t0
@@ -333,9 +339,10 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
                              f"({counts_out} + {unchanged} unchanged); nothing was committed to state/")
 
     t0 = time.perf_counter()
-    index_new = pa.concat_tables(index_parts) if index_parts else INDEX.empty_table()
-    keyindex.write_keys(ctx.out_dir, rid, index_new, params)  # before the index file: never stale
-    write_table_atomic(index_new, ctx.out_dir / "state" / "index" / f"{rid}.parquet")
+    keyindex.write_keys(ctx.out_dir, rid, pq.read_table(staged_index), params)  # before the index file: never stale
+    index_final = ctx.out_dir / "state" / "index" / f"{rid}.parquet"
+    index_final.parent.mkdir(parents=True, exist_ok=True)
+    commit(staged_index, index_final)  # the staging folder is inside OUT_DIR: one file system
     fault("index_update")
     write_sketch_params(ctx.out_dir, params)
     try:  # the lookup stores only speed later runs up: a failure here never fails this run
@@ -376,7 +383,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
         },
         "duplicates_by_reason": dict(sorted(dup_reasons.items())),
         "dedupe": {**dedupe_stats, "index_articles_before": index_rows, "index_stores": stores,
-                   "index_articles_reachable": int((~is_new).sum()),
+                   "index_articles_reachable": reachable,
                    "params": {k: getattr(params, k) for k in ("num_perm", "shingle_words", "bands", "rows", "jaccard",
                                                                "containment", "window_days")}},
         "rejects_by_reason": dict(reject_reasons.most_common()),
