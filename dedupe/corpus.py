@@ -152,7 +152,7 @@ class Corpus:
     survivor_of: list[str | None] = field(default_factory=list)  # earlier articles: their cluster's survivor
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """What happened to one new article."""
 
@@ -334,7 +334,7 @@ def _cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams) -> tuple[
 
     # only the new articles and the earlier ones an edge touches take part (an index of millions of
     # earlier articles costs nothing here beyond their edges)
-    uf: UnionFind[int] = UnionFind(int(i) for i in np.flatnonzero(is_new))
+    uf: UnionFind[int] = UnionFind()  # only articles an edge joins; the others are clusters of one
     rep: dict[int, int] = {}  # component root -> its longest article (absent: the root itself)
     kept: dict[tuple[int, int], tuple[str, float | None]] = {}
     ids = corpus.ids
@@ -365,6 +365,11 @@ def _decide(corpus: Corpus, is_new: np.ndarray, uf: UnionFind[int],
         neighbours.setdefault(a, []).append((b, reason, sim))
         neighbours.setdefault(b, []).append((a, reason, sim))
     decisions: list[Decision] = []
+    joined = uf.parent
+    for i in np.flatnonzero(is_new).tolist():  # new articles no edge joined: each its own survivor
+        if i not in joined:
+            aid = corpus.ids[i]
+            decisions.append(Decision(aid, aid, None, None, None, None))
     for group in uf.groups():
         new = [i for i in group if is_new[i]]
         if not new:
