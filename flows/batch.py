@@ -36,6 +36,7 @@ from flows.sink import (
     article_row,
     read_pickle,
     reject_row,
+    release_arrow_memory,
     removal_rows,
     to_table,
     write_pickle_atomic,
@@ -144,6 +145,8 @@ def learn_recurring(ctx: RunContext, ingested: Sequence[IngestResult]) -> str:
     write_table_atomic(pa.table({"key": pa.array(keys.astype(np.uint64), pa.uint64())}), path)
     ctx.manifest.setdefault("learned", {})["recurring_lines"] = len(keys)
     ctx.manifest.setdefault("seconds_global", {})["learn_recurring"] = round(time.perf_counter() - t0, 4)
+    del run_counts, total, snapshot, col
+    release_arrow_memory()  # the run's line counts stay staged on disk, not in this process
     return str(path)
 
 

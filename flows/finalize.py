@@ -32,6 +32,7 @@ from flows.sink import (
     STAGED_ARTICLES,
     AtomicParquetWriter,
     commit,
+    release_arrow_memory,
     write_json_atomic,
     write_table_atomic,
 )
@@ -267,6 +268,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     old = reachable_old(parts, new_tbl, params)
     corpus, is_new = build_corpus(old, new_tbl, params)
     del staged, new_tbl, old  # the corpus holds what clustering needs (memory: one copy of the signatures)
+    release_arrow_memory()
     decisions, dedupe_stats = corpus_cluster(corpus, is_new, params)
     reachable = int((~is_new).sum())
     del corpus, is_new
@@ -339,7 +341,9 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
                              f"({counts_out} + {unchanged} unchanged); nothing was committed to state/")
 
     t0 = time.perf_counter()
+    release_arrow_memory()
     keyindex.write_keys(ctx.out_dir, rid, pq.read_table(staged_index), params)  # before the index file: never stale
+    release_arrow_memory()
     index_final = ctx.out_dir / "state" / "index" / f"{rid}.parquet"
     index_final.parent.mkdir(parents=True, exist_ok=True)
     commit(staged_index, index_final)  # the staging folder is inside OUT_DIR: one file system
