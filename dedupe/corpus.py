@@ -210,6 +210,9 @@ def _bucket_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int, stats: 
     return out
 
 
+PARA_KEY_PARTS = 8  # paragraph keys are grouped in this many parts (by their low bits): smaller sorts
+
+
 def candidate_pairs(corpus: Corpus, is_new: np.ndarray, params: CorpusParams, stats: dict[str, int]) -> np.ndarray:
     """int64[m, 2] candidate pairs (i < j) with at least one new article, from LSH bands and paragraph keys.
 
@@ -240,7 +243,12 @@ def candidate_pairs(corpus: Corpus, is_new: np.ndarray, params: CorpusParams, st
         add(_bucket_pairs(band_key(corpus.signatures, b, params.rows), owners, params.max_bucket, stats))
     lens = np.array([len(k) for k in corpus.para_keys], dtype=np.int64)
     if lens.sum():
-        add(_bucket_pairs(np.concatenate(corpus.para_keys), np.repeat(owners, lens), params.max_bucket, stats))
+        pk, pk_owner = np.concatenate(corpus.para_keys), np.repeat(owners, lens)
+        part = pk & np.uint64(PARA_KEY_PARTS - 1)  # a key's bucket lies in one part: sort a part at a time
+        for p in range(PARA_KEY_PARTS):
+            sel = part == p
+            add(_bucket_pairs(pk[sel], pk_owner[sel], params.max_bucket, stats))
+        del pk, pk_owner, part
     codes = np.unique(np.concatenate([unique, *pending])) if pending else unique
     stats["candidate_pairs"] = stats.get("candidate_pairs", 0) + len(codes)
     return np.stack([codes // n, codes % n], axis=1)
@@ -260,18 +268,24 @@ def estimates(corpus: Corpus, pairs: np.ndarray, chunk: int = 8192) -> tuple[np.
     return jac, np.minimum(cont, 1.0)
 
 
-def verify(corpus: Corpus, pairs: np.ndarray, params: CorpusParams) -> tuple[np.ndarray, np.ndarray]:
-    """Mask of verified duplicate pairs and their similarity (the estimate that decided)."""
-    jac, cont = estimates(corpus, pairs)
-    small = np.minimum(corpus.n_shingles[pairs[:, 0]], corpus.n_shingles[pairs[:, 1]])
-    by_cont = (cont >= params.containment) & (small >= params.min_shingles)
-    ok = (jac >= params.jaccard) | by_cont
+def verify(corpus: Corpus, pairs: np.ndarray, params: CorpusParams, chunk: int = 1 << 20) -> tuple[np.ndarray, np.ndarray]:
+    """Mask of verified duplicate pairs and their similarity (the estimate that decided), computed
+    `chunk` pairs at a time (a run can have tens of millions of candidates)."""
+    ok = np.zeros(len(pairs), dtype=bool)
+    sim = np.zeros(len(pairs), dtype=np.float64)
+    ts = None
     if params.window_days > 0:
         ts = np.array([c.published_ts if c.published_ts is not None else np.nan for c in corpus.candidates])
-        gap = np.abs(ts[pairs[:, 0]] - ts[pairs[:, 1]])
-        ok &= ~(gap > params.window_days * 86400.0)  # unknown dates are never excluded
-    sim = np.where(jac >= params.jaccard, jac, np.maximum(jac, cont))
-    return ok, np.round(sim, 4)
+    for s in range(0, len(pairs), chunk):
+        p = pairs[s: s + chunk]
+        jac, cont = estimates(corpus, p)
+        small = np.minimum(corpus.n_shingles[p[:, 0]], corpus.n_shingles[p[:, 1]])
+        good = (jac >= params.jaccard) | ((cont >= params.containment) & (small >= params.min_shingles))
+        if ts is not None:
+            good &= ~(np.abs(ts[p[:, 0]] - ts[p[:, 1]]) > params.window_days * 86400.0)  # unknown dates never excluded
+        ok[s: s + chunk] = good
+        sim[s: s + chunk] = np.round(np.where(jac >= params.jaccard, jac, np.maximum(jac, cont)), 4)
+    return ok, sim
 
 
 def _compatible(corpus: Corpus, i: int, j: int, params: CorpusParams) -> bool:

@@ -116,3 +116,20 @@ def test_sketch_from_collapse_equals_sketch_from_text():
     assert np.array_equal(live.signature, rebuilt.signature)
     assert live.n_shingles == rebuilt.n_shingles
     assert np.array_equal(live.para_keys, rebuilt.para_keys)
+
+
+def test_candidates_and_verification_do_not_depend_on_how_they_are_chunked():
+    """Pairs are made unique band by band and verified a chunk at a time: the same as all at once."""
+    from dedupe.corpus import candidate_pairs, verify
+
+    docs = {"base": S.BASE, "brief": S.BRIEF, "abridged": S.ABRIDGED, "updated": S.UPDATED,
+            "follow": S.FOLLOW_UP, "other": S.OTHER_STORY, "a": S.TEMPLATE_A, "b": S.TEMPLATE_B}
+    corpus, is_new = corpus_of(docs)
+    pairs = candidate_pairs(corpus, is_new, CorpusParams(), {})
+    assert len(pairs) >= 4 and (pairs[:, 0] < pairs[:, 1]).all()
+    assert len(np.unique(pairs, axis=0)) == len(pairs)
+    whole = verify(corpus, pairs, CorpusParams())
+    for chunk in (1, 3):
+        part = verify(corpus, pairs, CorpusParams(), chunk=chunk)
+        assert (part[0] == whole[0]).all() and (part[1] == whole[1]).all()
+    assert whole[0].sum() >= 3
