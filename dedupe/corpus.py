@@ -181,9 +181,10 @@ def band_key(signatures: np.ndarray, b: int, rows: int) -> np.ndarray:
 
 def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """uint64[n, bands]: every band's key (`band_key`)."""
-    if not bands:
-        return np.empty((signatures.shape[0], 0), dtype=np.uint64)
-    return np.stack([band_key(signatures, b, rows) for b in range(bands)], axis=1)
+    out = np.empty((signatures.shape[0], bands), dtype=np.uint64)
+    for b in range(bands):  # filled in place: no list of per-band arrays beside the result
+        out[:, b] = band_key(signatures, b, rows)
+    return out
 
 
 def _bucket_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int, stats: dict[str, int]) -> list[np.ndarray]:

@@ -342,7 +342,10 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
 
     t0 = time.perf_counter()
     release_arrow_memory()
-    keyindex.write_keys(ctx.out_dir, rid, pq.read_table(staged_index), params)  # before the index file: never stale
+    index_new = pq.read_table(staged_index)
+    release_arrow_memory()  # what decoding the file needed, not the table
+    keyindex.write_keys(ctx.out_dir, rid, index_new, params)  # before the index file: never stale
+    del index_new
     release_arrow_memory()
     index_final = ctx.out_dir / "state" / "index" / f"{rid}.parquet"
     index_final.parent.mkdir(parents=True, exist_ok=True)

@@ -82,14 +82,27 @@ def _filter_bits(n_keys: int) -> int:
     return 1 << max(10, int(np.ceil(np.log2(max(n_keys, 1) * FILTER_BITS_PER_KEY))))
 
 
-def _save_sorted(folder: Path, name: str, keys: np.ndarray, rows: np.ndarray) -> None:
+def _save_sorted(folder: Path, name: str, keys: np.ndarray, rows: np.ndarray | None = None,
+                 offsets: np.ndarray | None = None, per_row: int = 0) -> None:
     """The keys sorted with their rows, and a one-hash bit filter over the keys' low bits (the keys are
     hashes): most keys of a new article are in no earlier file, and one probe of a small bitmap
-    rules them out before any binary search in the large sorted array."""
-    keys = keys.astype(np.uint64)
+    rules them out before any binary search in the large sorted array.
+
+    A key's row is given by `rows` (one per key), or, without building that array, by `per_row` (row
+    i holds keys i*per_row .. (i+1)*per_row - 1) or by `offsets` (row i holds keys offsets[i] ..
+    offsets[i+1] - 1). Temporaries are freed as soon as they are saved: one sort's worth of memory."""
+    keys = keys.astype(np.uint64, copy=False)
     order = np.argsort(keys)
     np.save(folder / f"{name}.npy", keys[order])
-    np.save(folder / f"{name}_rows.npy", rows[order].astype(np.int64))
+    if rows is not None:
+        key_rows = rows[order]
+    elif per_row:
+        key_rows = order // per_row
+    else:
+        key_rows = np.searchsorted(np.asarray(offsets, dtype=np.int64), order, side="right") - 1
+    del order
+    np.save(folder / f"{name}_rows.npy", key_rows.astype(np.int64, copy=False))
+    del key_rows
     bits = np.zeros(_filter_bits(len(keys)), dtype=bool)
     bits[keys & np.uint64(len(bits) - 1)] = True
     np.save(folder / f"{name}_filter.npy", np.packbits(bits, bitorder="little"))
@@ -114,9 +127,9 @@ def write_keys(out_dir: Path, stem: str, index: pa.Table, params: CorpusParams,
     remove_tree(tmp)
     tmp.mkdir(parents=True)
     bk = band_keys(sigs, params.bands, params.rows).ravel() if n else np.empty(0, np.uint64)
-    _save_sorted(tmp, "band", bk, np.repeat(np.arange(n, dtype=np.int64), params.bands) if n else np.empty(0, np.int64))
-    _save_sorted(tmp, "para", para_flat, np.repeat(np.arange(n, dtype=np.int64), np.diff(para_offsets)) if n
-                 else np.empty(0, np.int64))
+    _save_sorted(tmp, "band", bk, per_row=params.bands)  # bk is row-major: row i's keys are consecutive
+    del bk
+    _save_sorted(tmp, "para", para_flat, offsets=para_offsets - para_offsets[0] if n else np.zeros(1, np.int64))
     (ch, ch_rows), (uk, uk_rows) = hash_strings(index.column("content_hash")), hash_strings(index.column("url_key"))
     _save_sorted(tmp, "exact", np.concatenate([ch, uk]), np.concatenate([ch_rows, uk_rows]))
     _save_sorted(tmp, "ids", *hash_strings(index.column("article_id")))
