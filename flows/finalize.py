@@ -193,7 +193,8 @@ def build_corpus(old: pa.Table, new: pa.Table, params: CorpusParams) -> tuple[Co
         new.column("article_id").to_pylist(), new.column("content_hash").to_pylist(),
         new.column("url_key").to_pylist(), new.column("published_at").to_pylist(),
         new.column("text_chars").to_pylist(), strict=True)]
-    corpus = Corpus(ids=[c.article_id for c in old_c + new_c], signatures=np.concatenate([o_sig, n_sig]),
+    signatures = np.concatenate([o_sig, n_sig]) if len(o_sig) else n_sig  # the run's sketches, copied once
+    corpus = Corpus(ids=[c.article_id for c in old_c + new_c], signatures=signatures,
                     n_shingles=np.concatenate([o_size, n_size]), para_keys=o_pk + n_pk, candidates=old_c + new_c,
                     survivor_of=old.column("survivor_id").to_pylist() + [None] * len(new_c))
     is_new = np.zeros(len(corpus.ids), dtype=bool)
@@ -264,7 +265,8 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     seen_mask = seen_before(parts, new_ids)
     unchanged = int(seen_mask.sum())
     seen = new_ids.filter(pa.array(seen_mask))
-    new_tbl = new_tbl.filter(pa.array(~seen_mask))
+    if unchanged:
+        new_tbl = new_tbl.filter(pa.array(~seen_mask))
     old = reachable_old(parts, new_tbl, params)
     corpus, is_new = build_corpus(old, new_tbl, params)
     del staged, new_tbl, old  # the corpus holds what clustering needs (memory: one copy of the signatures)
