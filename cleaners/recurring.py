@@ -66,27 +66,33 @@ def _reads_as_body(norm: str) -> bool:
     return norm.count(" ") >= 11 and bool(_SENTENCE_END.search(norm))
 
 
+def normal_lines(blocks: Sequence[str]) -> list[str]:
+    """The normal form (`normal_form`) of every line of an article, computed once for the key
+    counts and the story fingerprint."""
+    return [normal_form(line) for block in blocks for line in block.split("\n")]
+
+
 def article_line_keys(blocks: Sequence[str], site: str | None,
-                      policy: RecurringPolicy = RecurringPolicy()) -> dict[int, tuple[bool, bool]]:
-    """Each distinct line key of one article -> (is a site-scope key, the line read as body text there)."""
+                      policy: RecurringPolicy = RecurringPolicy(),
+                      norms: Sequence[str] | None = None) -> dict[int, tuple[bool, bool]]:
+    """Each distinct line key of one article -> (is a site-scope key, the line read as body text there).
+    `norms`: the article's `normal_lines`, when already computed."""
     scopes = scopes_of(site)
     out: dict[int, tuple[bool, bool]] = {}
-    for block in blocks:
-        for line in block.split("\n"):
-            norm = normal_form(line)
-            if not norm or norm.count(" ") >= policy.max_words:
-                continue
-            body = _reads_as_body(norm)
-            for sc in scopes:
-                k = line_key(norm, sc)
-                prev = out.get(k)
-                out[k] = (sc != GLOBAL_SCOPE, body or (prev is not None and prev[1]))
+    for norm in normal_lines(blocks) if norms is None else norms:
+        if not norm or norm.count(" ") >= policy.max_words:
+            continue
+        body = _reads_as_body(norm)
+        for sc in scopes:
+            k = line_key(norm, sc)
+            prev = out.get(k)
+            out[k] = (sc != GLOBAL_SCOPE, body or (prev is not None and prev[1]))
     return out
 
 
-def fingerprint(blocks: Sequence[str]) -> int:
+def fingerprint(blocks: Sequence[str], norms: Sequence[str] | None = None) -> int:
     """One key per story: copies of an article (same longest line) count once when keys are counted."""
-    longest = max((normal_form(ln) for b in blocks for ln in b.split("\n")), key=len, default="")
+    longest = max(normal_lines(blocks) if norms is None else norms, key=len, default="")
     return line_key(longest, "\x01fingerprint")
 
 

@@ -83,10 +83,12 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
             articles.append(art)
             if learn:
                 t0 = time.perf_counter()
-                fp = recurring.fingerprint(art.blocks)
+                norms = recurring.normal_lines(art.blocks)  # once for the fingerprint and the keys
+                fp = recurring.fingerprint(art.blocks, norms)
                 if fp not in fingerprints:
                     fingerprints.add(fp)
-                    for key, (site_scope, body) in recurring.article_line_keys(art.blocks, art.domain or art.site).items():
+                    for key, (site_scope, body) in recurring.article_line_keys(
+                            art.blocks, art.domain or art.site, norms=norms).items():
                         c = counts.get(key)
                         if c is None:
                             counts[key] = [int(site_scope), 1, int(body)]

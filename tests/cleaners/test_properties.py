@@ -103,3 +103,12 @@ def test_recurring_mask_over_columns_equals_the_rule_per_key(rows, site_min, glo
     site = np.array([r[2] for r in rows], dtype=bool)
     assert recurring_mask(n, body, site, policy).tolist() == [
         is_recurring(int(a), int(b), bool(c), policy) for a, b, c in zip(n, body, site, strict=True)]
+
+
+@given(blocks, st.sampled_from([None, "example.com", "www.News.example"]))
+def test_line_keys_from_precomputed_normal_lines_are_the_same(bs, site):
+    from cleaners import recurring
+
+    norms = recurring.normal_lines(bs)
+    assert recurring.fingerprint(bs, norms) == recurring.fingerprint(bs)
+    assert recurring.article_line_keys(bs, site, norms=norms) == recurring.article_line_keys(bs, site)
