@@ -194,8 +194,8 @@ def rule_captions(lines: list[_Line]) -> tuple[str | None, str | None]:
             ln.caption = True
             author = author or name
             continue
-        date = dateline_date(ln.text)
-        if date and ln.words <= 16:
+        date = dateline_date(ln.text) if ln.words <= 16 else None  # a dateline is a short line
+        if date:
             _drop(ln, "dateline", date)
             ln.caption = True
             dateline = dateline or date
