@@ -20,6 +20,7 @@ _CREDIT = re.compile(
     r"|credit|photo credit|image credit|foto|fotos|фото|фотография|사진)\s*(?:credit)?\s*[:/|©]\s*.{1,100}"  # "Photo: AP"
     r"|(?:photo|image|picture|photograph)s?\s+(?:by|courtesy(?: of)?)\s+.{1,100}"  # "Photo by Jane Doe"
     r"|(?:image|photo|picture) (?:caption|copyright|source|credit)s?\b.{0,200}"  # BBC's "Image caption ..."
+    r"|(?:[\w.'’-]+\s+){0,5}submitted (?:photo|image|picture)s?"  # "Jane Doe Submitted photo"
     rf"|.{{0,80}}©\s*(?!\d{{4}})(?![^©]*\brights\b)[\w .,&/'’-]{{1,60}}"  # "Kenneth Perez © Reuters"
     r")",
     re.IGNORECASE,

@@ -33,6 +33,8 @@ DEBRIS = [
     ("read_more", "Read more: Council tax to rise by 5%"), ("read_more", "See also: How the budget vote unfolded"),
     ("read_more", "Also on Portside: Ten walks along the coast"), ("read_more", "Watch: Ferry arrives at the new pier"), ("read_more", "More: Harbour bridge closures"),
     ("related_header", "Related Articles"), ("related_header", "You may also like"), ("related_header", "Recommended"),
+    ("related_header", "Read on:"), ("related_header", "Você pode gostar..."), ("related_header", "Читайте также:"),
+    ("share_bar", "Like this article?"), ("share_bar", "Enjoyed this story? Share it with your friends"),
     ("share_bar", "Share this article"), ("share_bar", "email this page | digg | reddit"),
     ("share_bar", "Follow us on Twitter and Facebook"), ("share_bar", "Print this article"),
     ("newsletter_plug", "Sign up to our daily newsletter for the latest news, delivered to your inbox."),
@@ -84,6 +86,9 @@ NEAR_MISSES = [
     "Click, the ferry company's mascot, will greet passengers at the new piers.",
     "Readers who log in to the council website can now book ferry tickets a month ahead.",
     "The ad agency said the div between the two campaigns was smaller than expected.",
+    "Read on to find out how the new ferry timetable will affect your commute.",
+    "Did you like the old ferry? Most residents said they did, according to the survey.",
+    "The plans submitted photos of the new piers to the council for approval last week.",
 ]
 
 
@@ -126,6 +131,7 @@ def test_caption_with_credit_leaves_the_body_for_captions():
 
 
 @pytest.mark.parametrize("credit", ["AP Photo/Evan Vucci", "Photo: Getty Images", "AFP", "Image copyright Reuters",
+                                    "Jonathan P. Blair Submitted photo",
                                     "Image caption The ferry at dawn", "(Image credit: NASA)"])
 def test_photo_credits(credit):
     res = clean_article([P1, credit, P2, P3], title="x")
