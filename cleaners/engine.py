@@ -39,7 +39,7 @@ from cleaners.captions import (
     is_credit,
     is_relative_dateline,
 )
-from cleaners.normalize import normalize_line
+from cleaners.normalize import normalize_line, prose_case
 from cleaners.patterns import Catalogue, matcher_for
 from cleaners.recurring import recurring_keys_of, scopes_of
 
@@ -55,7 +55,6 @@ CREDIT_RULES = frozenset({"reporter_credit", "copyright"})
 
 _WORD = re.compile(r"\w+")
 _LETTER = re.compile(r"[^\W\d_]")
-_INITIAL = re.compile(r"\b[^\W\d_]")
 _SENTENCE_END = re.compile(r"""(?:[.!?。！？]|[.!?]["'”’»)\]]+|["”’]\s*[.!?]?)$""")
 # "... runs from Jan. 14-27. (Writing by Greg Stutchbury; Editing by John O'Brien)"
 _WIRE_CREDIT_END = re.compile(r"""[.!?]["'”’]?\s*\((?:additional )?(?:reporting|writing|editing|compiled|produced)"""
@@ -113,12 +112,6 @@ def _features(text: str) -> tuple[int, bool]:
     if not sentence and text.endswith(")"):  # the wire's credit glued to the last paragraph
         sentence = _WIRE_CREDIT_END.search(text) is not None
     return words, sentence
-
-
-def _prose(text: str) -> bool:
-    """Most words start lower-case: running text, not a title-cased headline, menu or label."""
-    initials = _INITIAL.findall(text)
-    return sum(c.islower() for c in initials) * 2 > len(initials)
 
 
 def _classify(ln: _Line) -> str:
@@ -335,7 +328,7 @@ def _body_span(lines: Sequence[_Line]) -> tuple[int | None, int]:
     first = good[0]
     for i in range(first - 1, -1, -1):  # a lede that lost its full stop: running text right above the body
         ln = lines[i]
-        if ln.reason or ln.words < GOOD_WORDS or not _prose(ln.text) or ln.sentence or is_credit(ln.text):
+        if ln.reason or ln.words < GOOD_WORDS or not prose_case(ln.text) or ln.sentence or is_credit(ln.text):
             break
         first = i
     return first, good[-1]

@@ -1,4 +1,5 @@
-"""Whitespace and Unicode normalisation of paragraph text."""
+"""Whitespace and Unicode normalisation of paragraph text, and the one text feature the cleaners and
+the paragraph collapse share (`prose_case`)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,12 @@ def normalize_line(line: str) -> str:
 def normalize_block(block: str) -> str:
     """normalize_line on each line of a block; empty lines dropped."""
     return "\n".join(n for n in (normalize_line(ln) for ln in block.split("\n")) if n)
+
+
+_INITIAL = re.compile(r"\b[^\W\d_]")
+
+
+def prose_case(text: str) -> bool:
+    """Most words start lower-case: running text, not a title-cased headline, menu or label."""
+    initials = _INITIAL.findall(text)
+    return sum(c.islower() for c in initials) * 2 > len(initials)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,11 +113,6 @@ def recurring_mask(n_articles: np.ndarray, n_body: np.ndarray, is_site_scope: np
     """`is_recurring` over whole count columns at once (millions of keys, no Python object per key)."""
     need = np.where(is_site_scope, policy.site_min, policy.global_min)
     return (n_articles >= need) & (n_body <= policy.max_body_share * n_articles)
-
-
-def select_recurring(counts: Iterable[tuple[int, int, int, bool]], policy: RecurringPolicy) -> frozenset[int]:
-    """Keys judged boilerplate from (key, n_articles, n_body, is_site_scope) rows."""
-    return frozenset(k for k, n, b, site in counts if is_recurring(n, b, site, policy))
 
 
 def recurring_keys_of(line: str, scopes: Sequence[str], recurring: Collection[int]) -> bool:

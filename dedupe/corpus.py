@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from dedupe.exact import Candidate, survivor_rank
-from dedupe.minhash import EMPTY, MinHasher, shingle_sets_flat, sorted_unique, text_token_hashes
+from dedupe.minhash import EMPTY, MinHasher, flatten, shingle_sets_flat, sorted_unique, text_token_hashes
 from dedupe.unionfind import UnionFind
 
 
@@ -102,10 +102,7 @@ class Sketcher:
 
     def sketch(self, paragraph_token_hashes: Sequence[np.ndarray]) -> Sketch:
         """The sketch of an article from its paragraphs' token hashes, one array per paragraph."""
-        counts = np.fromiter((len(th) for th in paragraph_token_hashes), dtype=np.int64,
-                             count=len(paragraph_token_hashes))
-        flat = np.concatenate(paragraph_token_hashes) if len(counts) else np.empty(0, dtype=np.uint32)
-        return self.sketch_flat(flat, counts)
+        return self.sketch_flat(*flatten(paragraph_token_hashes))
 
     def sketch_text(self, paragraphs: Sequence[str]) -> Sketch:
         """The sketch of an article from its clean paragraphs (rebuilding state from text; bench)."""

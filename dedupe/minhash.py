@@ -33,8 +33,6 @@ from dedupe import kernels
 
 HASH_SCHEME = "fnv1a32-codepoints+fmix32"
 _TOKEN = re.compile(r"\w+")
-_U32 = np.uint32
-_M1, _M2 = _U32(0x85EBCA6B), _U32(0xC2B2AE35)
 # Multiplier of the polynomial that combines token hashes into a shingle hash (odd, 32-bit).
 _COMBINE = np.uint32(kernels.COMBINE)
 _SEP = "\x1e"  # joins paragraphs for the compiled pass; not a word character, kept by NFKC and casefold
@@ -129,11 +127,16 @@ def shingle_sets_flat(th: np.ndarray, counts: np.ndarray, k: int) -> tuple[np.nd
     return kernels.shingle_sets(np.ascontiguousarray(th, dtype=np.uint32), np.asarray(counts, dtype=np.int64), k)
 
 
-def shingle_sets(token_hash_lists: Sequence[np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
-    """`shingle_sets_flat` for token hashes given one array per text."""
+def flatten(token_hash_lists: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Token hashes given one array per text, as `text_token_hashes` gives them: (all, count per text)."""
     counts = np.fromiter((len(th) for th in token_hash_lists), dtype=np.int64, count=len(token_hash_lists))
     flat = np.concatenate(token_hash_lists) if len(token_hash_lists) else np.empty(0, dtype=np.uint32)
-    return shingle_sets_flat(flat, counts, k)
+    return flat, counts
+
+
+def shingle_sets(token_hash_lists: Sequence[np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """`shingle_sets_flat` for token hashes given one array per text."""
+    return shingle_sets_flat(*flatten(token_hash_lists), k)
 
 
 def shingle_hashes(tokens: Sequence[str], k: int) -> np.ndarray:
@@ -145,16 +148,6 @@ def shingle_hash(shingle: bytes) -> int:
     """The hash of one shingle given as UTF-8 bytes of space-separated tokens (a datasketch `hashfunc`)."""
     toks = shingle.decode("utf-8").split(" ")
     return int(combine(np.array([token_hash(t) for t in toks], dtype=np.uint32), len(toks))[0])
-
-
-def fmix32(h: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finaliser, element-wise (the pre-mix of datasketch's affine32 scheme)."""
-    with np.errstate(over="ignore"):
-        h = h ^ (h >> _U32(16))
-        h = h * _M1
-        h = h ^ (h >> _U32(13))
-        h = h * _M2
-        return h ^ (h >> _U32(16))
 
 
 EMPTY = np.uint32(0xFFFFFFFF)

@@ -41,6 +41,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from cleaners.normalize import prose_case
 from dedupe.kernels import pairwise_agreement
 from dedupe.minhash import EMPTY, MinHasher, shingle_sets_flat, split_counts, text_token_hashes
 from dedupe.unionfind import UnionFind
@@ -116,14 +117,6 @@ def _exact(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 _SENTENCE_END = re.compile(r"""[.!?。！？]["'”’»)\]]*\s*$""")
 
 
-_INITIAL = re.compile(r"\b[^\W\d_]")
-
-
-def _prose_case(text: str) -> bool:
-    """Most words start lower-case: running text, not a title-cased headline or label."""
-    initials = _INITIAL.findall(text)
-    return sum(c.islower() for c in initials) * 2 > len(initials)
-
 
 def refrains(texts: Sequence[str], paras: Sequence[_Para], params: CollapseParams) -> set[int]:
     """Indexes of sentences that recur word for word `refrain_copies` or more times (protected)."""
@@ -134,7 +127,7 @@ def refrains(texts: Sequence[str], paras: Sequence[_Para], params: CollapseParam
     out: set[int] = set()
     for g in groups.values():  # the text tests only where there are enough word-for-word copies
         g = [i for i in g if _SENTENCE_END.search(texts[i]) or len(paras[i].tokens) >= 2 * params.min_words
-             and _prose_case(texts[i])] if len(g) >= params.refrain_copies else []
+             and prose_case(texts[i])] if len(g) >= params.refrain_copies else []
         if len(g) >= params.refrain_copies:
             out.update(g)
     return out
