@@ -26,10 +26,18 @@ different stories sharing a site's template reach C <= 0.52 on cleaned text; bri
 updated, reordered and rewrapped copies sit at C >= 0.6 (median 0.85-1.0).
 
 Clusters are the connected components of verified pairs plus exact matches (same content hash,
-same normalised URL). Articles of earlier runs are never moved: a new article that matches one
-joins its cluster, and the earlier survivor stays the survivor. Otherwise the survivor is chosen
-by `dedupe.exact.survivor_rank`: earliest published_at, then the longest text, then the smallest
-article_id. The result never depends on input order.
+same normalised URL). A new article that matches an earlier one joins its cluster, and the earlier
+survivor stays the survivor. Otherwise the survivor is chosen by `dedupe.exact.survivor_rank`:
+earliest published_at, then the longest text, then the smallest article_id. The result never
+depends on input order.
+
+Runs one after another give the partition of one run over everything: when new articles join two
+or more earlier clusters (a full story arriving after two briefs of its halves), the clusters become
+one, as they would in one run. The earlier cluster holding the best-ranked reachable article absorbs
+the others; each absorbed cluster's survivor becomes a duplicate of the absorbing survivor (a
+Decision with `merged_cluster` set, reason `clusters_merged`, matched to the new article that joined
+them). The caller moves the absorbed clusters' rows (flows/finalize.py). With
+`merge_earlier_clusters` False, earlier clusters are never merged (counted in the stats instead).
 """
 
 from __future__ import annotations
@@ -68,6 +76,8 @@ class CorpusParams:
     window_days: float = 0.0
     # False: only exact duplicates (same clean text, same normalised URL).
     near_duplicates: bool = True
+    # False: earlier clusters that new articles join together stay apart (history is never changed).
+    merge_earlier_clusters: bool = True
 
     def check(self) -> None:
         if self.bands * self.rows > self.num_perm:
@@ -157,8 +167,10 @@ class Decision:
     cluster_id: str
     duplicate_of: str | None  # None: it is the survivor of its cluster
     matched: str | None  # the article it was directly matched to (None for a survivor)
-    reason: str | None  # same_text | same_url | near_duplicate
+    reason: str | None  # same_text | same_url | near_duplicate | clusters_merged
     similarity: float | None
+    # for an earlier cluster's survivor that this run demotes: the earlier cluster it absorbs
+    merged_cluster: str | None = None
 
 
 def band_key(signatures: np.ndarray, b: int, rows: int) -> np.ndarray:
@@ -350,9 +362,19 @@ def _cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams) -> tuple[
     rep: dict[int, int] = {}  # component root -> its longest article (absent: the root itself)
     kept: dict[tuple[int, int], tuple[str, float | None]] = {}
     ids = corpus.ids
+    # an earlier cluster is one group from the start, represented by its longest reachable member, as
+    # one run over everything would have it when the new articles' edges arrive
+    earlier: dict[str, list[int]] = {}
+    for i in np.flatnonzero(~is_new).tolist():
+        earlier.setdefault(_earlier_cluster(corpus, i), []).append(i)
+    for members in earlier.values():
+        if len(members) > 1:
+            for m in members[1:]:
+                uf.union(members[0], m)
+            rep[uf.find(members[0])] = max(members, key=lambda x: (int(corpus.n_shingles[x]), ids[x]))
     for _strength, i, j, reason, sim in sorted(edges, key=lambda e: (-e[0], ids[e[1]], ids[e[2]])):
         if not is_new[i] and not is_new[j]:
-            continue  # history is never rewritten
+            continue  # two earlier articles: an earlier run judged that pair already
         ri, rj = uf.find(i), uf.find(j)
         if ri == rj:
             a, b = min(i, j), max(i, j)
@@ -366,11 +388,12 @@ def _cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams) -> tuple[
         root = uf.find(ri)
         rep[root] = max((pi, pj), key=lambda x: (int(corpus.n_shingles[x]), ids[x]))
         kept[(min(i, j), max(i, j))] = (reason, sim)
-    return _decide(corpus, is_new, uf, kept, stats), stats
+    return _decide(corpus, is_new, uf, kept, stats, params.merge_earlier_clusters), stats
 
 
 def _decide(corpus: Corpus, is_new: np.ndarray, uf: UnionFind[int],
-            edge: dict[tuple[int, int], tuple[str, float | None]], stats: dict[str, int]) -> list[Decision]:
+            edge: dict[tuple[int, int], tuple[str, float | None]], stats: dict[str, int],
+            merge: bool) -> list[Decision]:
     cands = corpus.candidates
     neighbours: dict[int, list[tuple[int, str, float | None]]] = {}
     for (a, b), (reason, sim) in edge.items():
@@ -391,12 +414,8 @@ def _decide(corpus: Corpus, is_new: np.ndarray, uf: UnionFind[int],
             # the best-ranked earlier cluster absorbs the new articles; its survivor stays
             anchor = min(old, key=lambda i: survivor_rank(cands[i]))
             survivor_id = corpus.survivor_of[anchor] or corpus.ids[anchor]
-            cluster_id = cands[anchor].cluster_id or survivor_id
-            # new articles that join two earlier clusters: one run over everything would have made
-            # them one cluster; history is not rewritten, so the others stay as they were (counted)
-            apart = len({cands[i].cluster_id or corpus.survivor_of[i] or corpus.ids[i] for i in old}) - 1
-            if apart:
-                stats["earlier_clusters_left_apart"] = stats.get("earlier_clusters_left_apart", 0) + apart
+            cluster_id = _earlier_cluster(corpus, anchor)
+            decisions += _merges(corpus, old, neighbours, cluster_id, survivor_id, merge, stats)
         else:
             s = min(new, key=lambda i: survivor_rank(cands[i]))
             survivor_id = cluster_id = corpus.ids[s]
@@ -409,6 +428,38 @@ def _decide(corpus: Corpus, is_new: np.ndarray, uf: UnionFind[int],
             best = _best_link(links, corpus, survivor_id)
             decisions.append(Decision(aid, cluster_id, survivor_id, corpus.ids[best[0]], best[1], best[2]))
     return decisions
+
+
+def _earlier_cluster(corpus: Corpus, i: int) -> str:
+    return corpus.candidates[i].cluster_id or corpus.survivor_of[i] or corpus.ids[i]
+
+
+def _merges(corpus: Corpus, old: list[int], neighbours: dict[int, list[tuple[int, str, float | None]]],
+            cluster_id: str, survivor_id: str, merge: bool, stats: dict[str, int]) -> list[Decision]:
+    """The demotions of the other earlier clusters in a group that `cluster_id` absorbs: their survivors
+    become duplicates of `survivor_id`, matched to the new article whose edge joined them (an edge
+    between two earlier articles is never taken, so there is one)."""
+    by_cluster: dict[str, list[int]] = {}
+    for i in old:
+        by_cluster.setdefault(_earlier_cluster(corpus, i), []).append(i)
+    absorbed = sorted(c for c in by_cluster if c != cluster_id)
+    if not absorbed:
+        return []
+    if not merge:
+        stats["earlier_clusters_left_apart"] = stats.get("earlier_clusters_left_apart", 0) + len(absorbed)
+        return []
+    stats["earlier_clusters_merged"] = stats.get("earlier_clusters_merged", 0) + len(absorbed)
+    out = []
+    for c in absorbed:
+        members = by_cluster[c]
+        bridge = max(((j, reason, sim) for i in members for j, reason, sim in neighbours.get(i, [])),
+                     key=lambda lk: ((lk[2] if lk[2] is not None else 0.5), corpus.ids[lk[0]]))
+        demoted = corpus.survivor_of[members[0]] or c
+        if demoted == survivor_id:
+            continue
+        out.append(Decision(demoted, cluster_id, survivor_id, corpus.ids[bridge[0]], "clusters_merged", bridge[2],
+                            merged_cluster=c))
+    return out
 
 
 def _best_link(links: list[tuple[int, str, float | None]], corpus: Corpus, survivor_id: str) -> tuple[int, str, float | None]:

@@ -60,7 +60,7 @@ class Candidate:
 def survivor_rank(c: Candidate) -> tuple[int, int, float, int, str]:
     """Sort key of the survivor rule: the smallest key is kept.
 
-    1. an article kept by an earlier run stays the survivor (history is never rewritten);
+    1. an article of an earlier run ranks first (an earlier survivor stays the survivor);
     2. the earliest published_at (unknown dates last);
     3. the most complete text (most characters);
     4. the smallest article_id (a stable tie-break, never file order).

@@ -64,12 +64,15 @@ class RunConfig:
     dedup_containment: float = 0.7
     dedup_window_days: float = 0.0  # match only articles published within N days of each other (0 = off)
     near_duplicates: bool = True  # False: only exact duplicates (same text, same URL)
+    # False: a run never changes earlier runs' rows, even when its articles join two earlier clusters
+    merge_earlier_clusters: bool = True
 
     def corpus_params(self) -> CorpusParams:
         return CorpusParams(num_perm=self.dedup_num_perm, seed=self.dedup_seed, shingle_words=self.shingle_words,
                             bands=self.dedup_bands, rows=self.dedup_rows, jaccard=self.dedup_jaccard,
                             containment=self.dedup_containment, window_days=self.dedup_window_days,
-                            near_duplicates=self.near_duplicates)
+                            near_duplicates=self.near_duplicates,
+                            merge_earlier_clusters=self.merge_earlier_clusters)
 
     LIMITS: ClassVar[tuple[str, ...]] = ("max_file_bytes", "max_decompressed_bytes", "max_gzip_ratio", "max_line_bytes", "max_html_bytes",
               "max_article_chars", "max_article_blocks", "max_reject_raw_chars")

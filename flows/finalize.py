@@ -22,7 +22,7 @@ from dedupe.corpus import Corpus, CorpusParams, band_keys
 from dedupe.corpus import cluster as corpus_cluster
 from dedupe.exact import Candidate
 from dedupe.minhash import HASH_SCHEME, sorted_unique
-from flows import keyindex
+from flows import history, keyindex
 from flows.runs import BatchResult, Progress, RunContext, TooManyRejects, fault
 from flows.sink import (
     ARTICLES,
@@ -267,14 +267,17 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     seen = new_ids.filter(pa.array(seen_mask))
     if unchanged:
         new_tbl = new_tbl.filter(pa.array(~seen_mask))
-    old = reachable_old(parts, new_tbl, params)
+    old = history.resolve(reachable_old(parts, new_tbl, params), history.read_merges(ctx.out_dir))
     corpus, is_new = build_corpus(old, new_tbl, params)
     del staged, new_tbl, old  # the corpus holds what clustering needs (memory: one copy of the signatures)
     release_arrow_memory()
     decisions, dedupe_stats = corpus_cluster(corpus, is_new, params)
     reachable = int((~is_new).sum())
     del corpus, is_new
-    decision_of = {d.article_id: d for d in decisions}
+    # decisions about earlier articles: survivors of earlier clusters this run merged into another
+    merges = [history.Merge(d.merged_cluster, d.cluster_id, d.duplicate_of or "", d.article_id, d.matched,
+                            d.similarity) for d in decisions if d.merged_cluster]
+    decision_of = {d.article_id: d for d in decisions if not d.merged_cluster}
     t["dedupe"] += time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -324,6 +327,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
             }, schema=INDEX))
             if progress:
                 progress("write", n, len(results))
+        rewrites, moved = history.stage_moves(ctx.out_dir, ctx.staging_dir, rid, merges, writers["duplicates"])
         counts_out = {k: w.rows for k, w in writers.items()}
         staged_index = index_writer.close()
         for name, w in writers.items():
@@ -337,12 +341,15 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     t["write"] += time.perf_counter() - t0
 
     records = sum(r.records for r in results)
-    landed = counts_out["articles"] + counts_out["duplicates"] + counts_out["rejects"] + unchanged
+    landed = counts_out["articles"] + counts_out["duplicates"] + counts_out["rejects"] + unchanged - moved
     if landed != records:
         raise AssertionError(f"accounting error: {records} input records but {landed} landed "
                              f"({counts_out} + {unchanged} unchanged); nothing was committed to state/")
 
     t0 = time.perf_counter()
+    history.write_merges(ctx.out_dir, rid, merges)
+    history.commit_rewrites(ctx.out_dir, ctx.staging_dir, rewrites)
+    fault("history_rewrite")
     release_arrow_memory()
     index_new = pq.read_table(staged_index)
     release_arrow_memory()  # what decoding the file needed, not the table
@@ -386,9 +393,9 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
         "status": "finished",
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "counts": {
-            "input_records": records, "articles": counts_out["articles"], "duplicates": counts_out["duplicates"],
+            "input_records": records, "articles": counts_out["articles"], "duplicates": counts_out["duplicates"] - moved,
             "rejects": counts_out["rejects"], "removals": counts_out["removals"],
-            "records_already_processed": unchanged, "input_bytes": sum(r.input_bytes for r in results),
+            "records_already_processed": unchanged, "earlier_rows_moved": moved, "input_bytes": sum(r.input_bytes for r in results),
         },
         "duplicates_by_reason": dict(sorted(dup_reasons.items())),
         "dedupe": {**dedupe_stats, "index_articles_before": index_rows, "index_stores": stores,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cleaners import patterns
-from flows import workers
+from flows import history, workers
 from flows.batch import DEFAULT_COLLAPSE, clean_batch, clean_one, collapse_one, ingest_batch, learn_recurring
 from flows.config import RunConfig
 from flows.finalize import _remove_empty, build_corpus, finalize_run, load_or_rebuild_index
@@ -165,6 +165,7 @@ def start_run(raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
 def fail_run(ctx: RunContext, error: BaseException) -> None:
     """Record a failed run: manifest says so, staged files removed, lock released; no table file is left."""
     try:
+        history.restore(ctx.out_dir, ctx.staging_dir)  # earlier files this run had rewritten
         for sub in STATE_DIRS:
             for p in (ctx.out_dir / sub).glob(f"{ctx.run_id}*.parquet"):
                 p.unlink(missing_ok=True)

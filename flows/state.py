@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from flows.history import restore
 from flows.sink import SKETCH_FIELDS, TABLES, write_json_atomic
 
 LEDGER = pa.schema([
@@ -40,7 +41,7 @@ INDEX = pa.schema([
 ])
 
 
-STATE_DIRS = (*TABLES, "state/index", "state/ledger", "state/lines")
+STATE_DIRS = (*TABLES, "state/index", "state/ledger", "state/lines", "state/merges")
 
 
 class OutputLocked(RuntimeError):
@@ -283,6 +284,7 @@ def recover(out_dir: Path) -> list[str]:
         if manifest.get("status") != "running":
             continue
         run_id = str(manifest.get("run_id") or mf.stem)
+        restore(out_dir, out_dir / ".staging" / run_id)  # earlier files it had rewritten (flows/history.py)
         for sub in STATE_DIRS:
             d = out_dir / sub
             for p in d.glob(f"{run_id}*.parquet"):

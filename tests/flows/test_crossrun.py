@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,8 +14,9 @@ import pytest
 from flows.config import RunConfig
 from flows.pipeline import run_pipeline
 from flows.state import StateMismatch
+from tests.conftest import ROOT
 from tests.dedupe import stories as S
-from tests.helpers import rows
+from tests.helpers import rows, without_run_columns
 
 
 def write_story(raw: Path, name: str, title: str, paras: list[str]) -> None:
@@ -70,23 +74,83 @@ def test_incremental_runs_give_the_same_partition_as_one_run(tmp_path):
         assert run_of[d["duplicate_of"]] <= d["run_id"]
 
 
-def test_a_later_story_joining_two_earlier_clusters_is_counted_and_history_stays(tmp_path):
+def _two_briefs_then_the_story(raw: Path, out: Path, config: RunConfig | None = None) -> list[dict]:
     """Two briefs of different halves of a story arrive in two runs (no match between them); the full
-    story arrives in a third and matches both. One run over everything makes one cluster; run by run,
-    the earlier clusters are not rewritten: the story joins one of them and the manifest says so."""
-    first, second = S.BASE[:3], S.BASE[-3:]
+    story arrives in a third and matches both. Returns the three manifests."""
+    manifests = []
+    for name, paras in (("brief-1.txt", S.BASE[:3]), ("brief-2.txt", S.BASE[-3:]), ("story.txt", S.BASE)):
+        write_story(raw, name, "Storm", paras)
+        manifests.append(run_pipeline(raw, out, config=config))
+    return manifests
+
+
+def test_a_later_story_joining_two_earlier_clusters_merges_them_as_one_run_would(tmp_path):
     raw, out = tmp_path / "raw", tmp_path / "out"
-    write_story(raw, "brief-1.txt", "Storm", first)
-    run_pipeline(raw, out)
-    write_story(raw, "brief-2.txt", "Storm", second)
-    m2 = run_pipeline(raw, out)
-    assert m2["dedupe"].get("earlier_clusters_left_apart", 0) == 0 and len(rows(out, "articles")) == 2
-    write_story(raw, "story.txt", "Storm", S.BASE)
-    m3 = run_pipeline(raw, out)
-    assert m3["dedupe"]["earlier_clusters_left_apart"] == 1
-    assert {r["source_file"] for r in rows(out, "articles")} == {"brief-1.txt", "brief-2.txt"}
+    m1, m2, m3 = _two_briefs_then_the_story(raw, out)
+    assert "earlier_clusters_merged" not in m2["dedupe"]
+    assert m3["dedupe"]["earlier_clusters_merged"] == 1 and m3["counts"]["earlier_rows_moved"] == 1
     run_pipeline(raw, tmp_path / "one")
-    assert len(partition(tmp_path / "one")) == 1
+    assert partition(out) == partition(tmp_path / "one") and len(partition(out)) == 1
+    (kept,) = rows(out, "articles")  # the best-ranked earlier survivor stays (no dates: the longer brief)
+    assert kept["source_file"] in {"brief-1.txt", "brief-2.txt"} and kept["run_id"] in {m1["run_id"], m2["run_id"]}
+    dups = {d["source_file"]: d for d in rows(out, "duplicates")}
+    assert set(dups) == {"brief-1.txt", "brief-2.txt", "story.txt"} - {kept["source_file"]}  # each input once
+    story = dups.pop("story.txt")
+    (demoted,) = dups.values()
+    assert demoted["duplicate_reason"] == "clusters_merged" and demoted["run_id"] == m3["run_id"]
+    assert demoted["matched_article_id"] == story["article_id"] and demoted["similarity"] >= 0.7
+    assert demoted["duplicate_of"] == story["duplicate_of"] == kept["article_id"]
+    assert demoted["cluster_id"] == story["cluster_id"] == kept["cluster_id"]
+    assert [r["run_id"] for r in rows(out, "state/merges")] == [m3["run_id"]]
+    # a later copy of the absorbed brief joins the merged cluster (its index row is resolved through state/merges)
+    absorbed = S.BASE[:3] if demoted["source_file"] == "brief-1.txt" else S.BASE[-3:]
+    write_story(raw, "copy.txt", "Storm", absorbed)
+    run_pipeline(raw, out)
+    copy = next(d for d in rows(out, "duplicates") if d["source_file"] == "copy.txt")
+    assert copy["matched_article_id"] == demoted["article_id"]
+    assert copy["cluster_id"] == kept["cluster_id"] and copy["duplicate_of"] == kept["article_id"]
+    # the same holds for an index rebuilt from the tables
+    shutil.rmtree(out / "state" / "index")
+    shutil.rmtree(out / "state" / "keys", ignore_errors=True)
+    write_story(raw, "copy-again.txt", "Storm", absorbed)
+    m5 = run_pipeline(raw, out)
+    assert any("rebuilt" in w for w in m5["warnings"])
+    again = next(d for d in rows(out, "duplicates") if d["source_file"] == "copy-again.txt")
+    assert again["cluster_id"] == kept["cluster_id"] and again["duplicate_of"] == kept["article_id"]
+
+
+def test_merging_earlier_clusters_can_be_turned_off_and_history_stays(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    _, _, m3 = _two_briefs_then_the_story(raw, out, RunConfig(merge_earlier_clusters=False))
+    assert m3["dedupe"]["earlier_clusters_left_apart"] == 1 and m3["counts"]["earlier_rows_moved"] == 0
+    assert {r["source_file"] for r in rows(out, "articles")} == {"brief-1.txt", "brief-2.txt"}
+    assert not (out / "state" / "merges").exists()
+
+
+def test_an_interrupted_merge_gives_the_earlier_files_back(tmp_path):
+    """Killed after the earlier files were rewritten, before the run finished: the next run restores
+    them, rolls the run back and does it again; the result equals an uninterrupted merge."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    for name, paras in (("brief-1.txt", S.BASE[:3]), ("brief-2.txt", S.BASE[-3:])):
+        write_story(raw, name, "Storm", paras)
+        run_pipeline(raw, out)
+    before = {t: without_run_columns(rows(out, t)) for t in ("articles", "duplicates")}
+    write_story(raw, "story.txt", "Storm", S.BASE)
+    cmd = [sys.executable, "-m", "flows", "run", "--no-prefect", "-q", str(raw), str(out)]
+    killed = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, "NEWSCLEAN_FAULT": "history_rewrite"})
+    assert killed.returncode == -9, killed.stderr
+    assert len(rows(out, "articles")) == 1  # the rewrite had landed when the run died
+    shutil.copytree(out, tmp_path / "snapshot")
+    from flows.state import recover
+
+    recover(tmp_path / "snapshot")  # what the next run does first: the earlier files come back
+    assert {t: without_run_columns(rows(tmp_path / "snapshot", t)) for t in before} == before
+    again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    run_pipeline(raw, tmp_path / "one")
+    assert partition(out) == partition(tmp_path / "one")
+    assert len(rows(out, "articles")) == 1 and len(rows(out, "duplicates")) == 2
 
 
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])
