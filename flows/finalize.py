@@ -387,7 +387,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     for r in results:
         reject_reasons.update(r.reject_reasons)
         removal_reasons.update(r.removal_reasons)
-    dup_reasons = Counter(d.reason for d in decisions if d.duplicate_of is not None)
+    dup_reasons = Counter(d.reason for d in decision_of.values() if d.duplicate_of is not None)
     m = ctx.manifest
     m.update({
         "status": "finished",

@@ -89,6 +89,7 @@ def test_a_later_story_joining_two_earlier_clusters_merges_them_as_one_run_would
     m1, m2, m3 = _two_briefs_then_the_story(raw, out)
     assert "earlier_clusters_merged" not in m2["dedupe"]
     assert m3["dedupe"]["earlier_clusters_merged"] == 1 and m3["counts"]["earlier_rows_moved"] == 1
+    assert m3["counts"]["duplicates"] == 1 and m3["duplicates_by_reason"] == {"near_duplicate": 1}  # its own input
     run_pipeline(raw, tmp_path / "one")
     assert partition(out) == partition(tmp_path / "one") and len(partition(out)) == 1
     (kept,) = rows(out, "articles")  # the best-ranked earlier survivor stays (no dates: the longer brief)
