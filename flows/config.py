@@ -66,6 +66,9 @@ class RunConfig:
     near_duplicates: bool = True  # False: only exact duplicates (same text, same URL)
     # False: a run never changes earlier runs' rows, even when its articles join two earlier clusters
     merge_earlier_clusters: bool = True
+    # a run rewrites at most this many times its own input bytes of earlier files to merge clusters
+    # (flows/history.py); merges that need more are left apart and the manifest says so
+    merge_rewrite_ratio: float = 10.0
 
     def corpus_params(self) -> CorpusParams:
         return CorpusParams(num_perm=self.dedup_num_perm, seed=self.dedup_seed, shingle_words=self.shingle_words,

@@ -278,6 +278,17 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     merges = [history.Merge(d.merged_cluster, d.cluster_id, d.duplicate_of or "", d.article_id, d.matched,
                             d.similarity) for d in decisions if d.merged_cluster]
     decision_of = {d.article_id: d for d in decisions if not d.merged_cluster}
+    plan = history.plan_moves(ctx.out_dir, ctx.run_id, merges,
+                              ctx.config.merge_rewrite_ratio * sum(r.input_bytes for r in results))
+    if plan.over_budget:
+        apart = len(plan.over_budget)
+        dedupe_stats["earlier_clusters_merged"] -= apart
+        dedupe_stats["earlier_clusters_left_apart"] = dedupe_stats.get("earlier_clusters_left_apart", 0) + apart
+        made = f"; {len(plan.merges)} merges made ({plan.rewrite_bytes / 1e6:.1f} MB rewritten)" if plan.merges else ""
+        ctx.manifest.setdefault("warnings", []).append(
+            f"{apart} earlier clusters that this run's articles join were left apart: merging them would rewrite "
+            f"more earlier files than the budget (merge_rewrite_ratio {ctx.config.merge_rewrite_ratio:g} x this "
+            f"run's input){made}")
     t["dedupe"] += time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -327,7 +338,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
             }, schema=INDEX))
             if progress:
                 progress("write", n, len(results))
-        rewrites, moved = history.stage_moves(ctx.out_dir, ctx.staging_dir, rid, merges, writers["duplicates"])
+        rewrites, moved = history.stage_moves(ctx.staging_dir, rid, plan, writers["duplicates"])
         counts_out = {k: w.rows for k, w in writers.items()}
         staged_index = index_writer.close()
         for name, w in writers.items():
@@ -347,7 +358,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
                              f"({counts_out} + {unchanged} unchanged); nothing was committed to state/")
 
     t0 = time.perf_counter()
-    history.write_merges(ctx.out_dir, rid, merges)
+    history.write_merges(ctx.out_dir, rid, plan.merges)
     history.commit_rewrites(ctx.out_dir, ctx.staging_dir, rewrites)
     fault("history_rewrite")
     release_arrow_memory()

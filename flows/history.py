@@ -16,12 +16,19 @@ that finds this:
 The earlier files are rewritten atomically (temp file + rename) and only at the run's commit; the
 originals are kept in the run's staging folder until the run has finished, and a run that fails or
 dies before finishing gets them back (`restore`, called by the rollback).
+
+Rewriting costs what reading and writing the earlier files cost (about 100 MB of Parquet a second
+here), whatever the number of rows moved, so a run rewrites at most a budget of earlier files
+(`RunConfig.merge_rewrite_ratio` times its own input bytes; processing input runs at a few MB a
+second per worker, so the default of 10 keeps the rewrite to a fraction of the run). A merge that
+would need more is not made: the clusters stay apart, as with `merge_earlier_clusters` False, and
+the manifest says how many and why (`plan_moves`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,39 +101,71 @@ class Rewrite:
     staged: Path
 
 
-def stage_moves(out_dir: Path, staging_dir: Path, run_id: str, merges: Iterable[Merge],
-                duplicates: AtomicParquetWriter) -> tuple[list[Rewrite], int]:
-    """Write the absorbed clusters' rows to this run's `duplicates` writer and stage every earlier file
-    that held them without them. Returns the staged rewrites and the number of rows moved."""
-    by_cluster = {m.cluster_id: m for m in merges}
-    if not by_cluster:
-        return [], 0
-    wanted = pa.array(sorted(by_cluster), pa.string())
-    rewrites: list[Rewrite] = []
-    moved = 0
+@dataclass
+class Plan:
+    """The merges a run makes (within its rewrite budget), the earlier files they rewrite, the rest."""
+
+    merges: list[Merge]
+    files: list[Path]
+    over_budget: list[Merge]
+    rewrite_bytes: int
+
+
+def plan_moves(out_dir: Path, run_id: str, merges: Sequence[Merge], budget_bytes: float) -> Plan:
+    """Which merges to make: in cluster order, each one whose earlier files (those holding its rows),
+    added to the files already planned, stay within `budget_bytes`."""
+    if not merges:
+        return Plan([], [], [], 0)
+    wanted = pa.array(sorted({m.cluster_id for m in merges}), pa.string())
+    files_of: dict[str, set[Path]] = {}
     for table in REWRITTEN_TABLES:
         folder = out_dir / table
         for f in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
             if f.stem == run_id:
                 continue
-            hit = pc.is_in(pq.read_table(f, columns=["cluster_id"]).column("cluster_id"), value_set=wanted)
-            if not pc.any(hit).as_py():
-                continue
-            pf = pq.ParquetFile(f)
-            writer = AtomicParquetWriter(staging_dir / "rewrite" / table / f.name, pf.schema_arrow)
-            try:
-                for batch in pf.iter_batches(batch_size=65536):
-                    t = pa.Table.from_batches([batch])
-                    mask = pc.fill_null(pc.is_in(t.column("cluster_id"), value_set=wanted), False)
-                    writer.write(t.filter(pc.invert(mask)))
-                    rows = t.filter(mask)
-                    if rows.num_rows:
-                        duplicates.write(_as_duplicates(rows, table, by_cluster, run_id))
-                        moved += rows.num_rows
-                rewrites.append(Rewrite(f, writer.close()))
-            except BaseException:
-                writer.abort()
-                raise
+            clusters = pq.read_table(f, columns=["cluster_id"]).column("cluster_id")
+            for c in pc.unique(clusters.filter(pc.fill_null(pc.is_in(clusters, value_set=wanted), False))).to_pylist():
+                files_of.setdefault(c, set()).add(f)
+    chosen: set[Path] = set()
+    plan = Plan([], [], [], 0)
+    for m in sorted(merges, key=lambda m: m.cluster_id):
+        need = chosen | files_of.get(m.cluster_id, set())
+        size = sum(f.stat().st_size for f in need)
+        if size <= budget_bytes:
+            chosen, plan.rewrite_bytes = need, size
+            plan.merges.append(m)
+        else:
+            plan.over_budget.append(m)
+    plan.files = sorted(chosen)
+    return plan
+
+
+def stage_moves(staging_dir: Path, run_id: str, plan: Plan, duplicates: AtomicParquetWriter) -> tuple[list[Rewrite], int]:
+    """Write the planned merges' rows to this run's `duplicates` writer and stage every earlier file
+    that held them without them. Returns the staged rewrites and the number of rows moved."""
+    by_cluster = {m.cluster_id: m for m in plan.merges}
+    if not by_cluster:
+        return [], 0
+    wanted = pa.array(sorted(by_cluster), pa.string())
+    rewrites: list[Rewrite] = []
+    moved = 0
+    for f in plan.files:
+        table = f.parent.name
+        pf = pq.ParquetFile(f)
+        writer = AtomicParquetWriter(staging_dir / "rewrite" / table / f.name, pf.schema_arrow)
+        try:
+            for batch in pf.iter_batches(batch_size=65536):
+                t = pa.Table.from_batches([batch])
+                mask = pc.fill_null(pc.is_in(t.column("cluster_id"), value_set=wanted), False)
+                writer.write(t.filter(pc.invert(mask)))
+                rows = t.filter(mask)
+                if rows.num_rows:
+                    duplicates.write(_as_duplicates(rows, table, by_cluster, run_id))
+                    moved += rows.num_rows
+            rewrites.append(Rewrite(f, writer.close()))
+        except BaseException:
+            writer.abort()
+            raise
     return rewrites, moved
 
 

@@ -120,10 +120,15 @@ def test_a_later_story_joining_two_earlier_clusters_merges_them_as_one_run_would
     assert again["cluster_id"] == kept["cluster_id"] and again["duplicate_of"] == kept["article_id"]
 
 
-def test_merging_earlier_clusters_can_be_turned_off_and_history_stays(tmp_path):
+@pytest.mark.parametrize("config", [RunConfig(merge_earlier_clusters=False), RunConfig(merge_rewrite_ratio=0.01)],
+                         ids=["turned-off", "over-the-rewrite-budget"])
+def test_earlier_clusters_stay_apart_when_merging_is_off_or_over_budget(tmp_path, config):
     raw, out = tmp_path / "raw", tmp_path / "out"
-    _, _, m3 = _two_briefs_then_the_story(raw, out, RunConfig(merge_earlier_clusters=False))
+    _, _, m3 = _two_briefs_then_the_story(raw, out, config)
     assert m3["dedupe"]["earlier_clusters_left_apart"] == 1 and m3["counts"]["earlier_rows_moved"] == 0
+    assert m3["dedupe"].get("earlier_clusters_merged", 0) == 0
+    warned = any("left apart" in w and "budget" in w for w in m3.get("warnings", []))
+    assert warned == config.merge_earlier_clusters
     assert {r["source_file"] for r in rows(out, "articles")} == {"brief-1.txt", "brief-2.txt"}
     assert not (out / "state" / "merges").exists()
 
@@ -248,7 +253,9 @@ def test_lookup_store_finds_the_same_earlier_articles_as_a_scan(tmp_path):
     assert seen_before(fast, probe).tolist() == seen_before(scan, probe).tolist() == [True, True] + [False] * new.num_rows
     # a store of another layout (an older version) is not used: the file is read and scanned instead
     meta = out / "state" / "keys" / fast[0].stem / "meta.json"
-    meta.write_text(meta.read_text().replace('"version": 2', '"version": 1'))
+    from flows.keyindex import VERSION
+
+    meta.write_text(meta.read_text().replace(f'"version": {VERSION}', f'"version": {VERSION - 1}'))
     assert all(p.store is None and p.table is not None for p in _open_parts(out, params))
 
 

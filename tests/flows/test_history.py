@@ -34,3 +34,23 @@ def test_a_cycle_in_the_merge_record_does_not_hang(tmp_path):
     _merge_file(tmp_path, "r2", [{"cluster_id": "x", "into_cluster": "y", "survivor_id": "sy"},
                                  {"cluster_id": "y", "into_cluster": "x", "survivor_id": "sx"}])
     assert set(read_merges(tmp_path)) == {"x", "y"}
+
+
+def test_merges_are_planned_within_the_rewrite_budget_in_cluster_order(tmp_path):
+    from flows.history import Merge, plan_moves
+
+    def table_file(name, clusters, pad):
+        write_table_atomic(pa.table({"cluster_id": clusters, "text": [pad] * len(clusters)}),
+                           tmp_path / "articles" / f"{name}.parquet")
+        return tmp_path / "articles" / f"{name}.parquet"
+
+    small = table_file("r1", ["x", "y"], "short")
+    big = table_file("r2", ["z", "w"], "long text " * 20000)
+    table_file("r3", ["z"], "this run's own file is never rewritten")
+    merges = [Merge(c, "into", "s", "d-" + c, "new", 0.9) for c in ("z", "x", "y")]
+    plan = plan_moves(tmp_path, "r3", merges, small.stat().st_size + 10)
+    assert [m.cluster_id for m in plan.merges] == ["x", "y"] and [m.cluster_id for m in plan.over_budget] == ["z"]
+    assert plan.files == [small] and plan.rewrite_bytes == small.stat().st_size
+    everything = plan_moves(tmp_path, "r3", merges, small.stat().st_size + big.stat().st_size)
+    assert everything.files == [small, big] and not everything.over_budget
+    assert plan_moves(tmp_path, "r3", [], 0).files == []
