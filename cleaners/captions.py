@@ -143,6 +143,10 @@ def dateline_date(line: str) -> str | None:
     return _date_only(line)
 
 
+_NUMBER_GLUE = re.compile(r"[-/.]\d")
+_NUMBER_GLUE_BEFORE = re.compile(r"\d[-/.]$")
+
+
 def _date_only(line: str) -> str | None:
     s = line.strip(" []()|-–—•:")
     if not s or len(s) > 120:
@@ -150,8 +154,8 @@ def _date_only(line: str) -> str | None:
     if _RELATIVE_DATE.match(s):
         return None  # "2 hours ago" carries no date to keep, but is still a dateline-like label
     m = _DATE.search(s)
-    if m is None:
-        return None
+    if m is None or _NUMBER_GLUE.match(s, m.end()) or (m.start() and _NUMBER_GLUE_BEFORE.search(s, 0, m.start())):
+        return None  # part of a longer run of numbers: a bowling figure '10-4-22-0', a code, not a date
     rest = _DATE.sub(" ", s)
     rest = _TIME.sub(" ", rest)
     rest = _DATE_FILLER.sub(" ", rest)

@@ -16,8 +16,8 @@ How an article is judged, in order (each step is a small named function below):
    sentence) or `short` (a label, a heading, a headline); the article's body is the run from the
    first to the last good paragraph (the start reaching up over running-text lines of 12 words or
    more that lost their full stop: a scraped lede). Lines before it (`page_header`) and after it
-   (`page_footer`) go, except short sentences that touch the body and a numbered data list the
-   body ends with (`_list_run`); inside it, short lines stay (headings, list items, one-line
+   (`page_footer`) go, except short sentences that touch the body and a numbered data list or a
+   table of short cells the body ends with (`_list_run`, `_table_run`); inside it, short lines stay (headings, list items, one-line
    quotes) unless a rule above named them. Edge-only catalogue rules ("Click here", navigation)
    apply outside the body, but a lone such sentence leading into the body stays.
 
@@ -49,6 +49,15 @@ LONG_WORDS = 30  # a line this long is body text even without final punctuation
 NEAR_WORDS = 4  # a sentence-like line with this many words is a short sentence
 CUT_MIN_GOOD_WORDS = 80  # a comment/related marker cuts the rest only after this much body text
 LIST_MIN_ITEMS = 3  # a numbered list of at least this many lines of one shape continues the body
+# A data table the body ends with (a scoreboard, a results grid): at least TABLE_MIN_CELLS short
+# lines of at most TABLE_MAX_WORDS words, TABLE_MEAN_WORDS on average, TABLE_DIGIT_SHARE with digits.
+TABLE_MIN_CELLS = 12
+TABLE_MAX_WORDS = 8
+TABLE_MEAN_WORDS = 4
+TABLE_DIGIT_SHARE = 0.4
+# Reasons a table's own cells with digits get when judged alone ('13', '1-3, 2-41', a number
+# recurring in other articles): a table takes them back.
+TABLE_CELL_REASONS = frozenset({"no_letters", "navigation", "recurring_line"})
 CAPTION_MAX_WORDS = 60  # a paragraph above a stand-alone credit is its caption only when this short
 # Catalogue rules whose lines are credits: they leave the body for `captions`, not for nowhere.
 CREDIT_RULES = frozenset({"reporter_credit", "copyright"})
@@ -378,12 +387,41 @@ def _list_run(lines: Sequence[_Line], start: int) -> int:
     return start
 
 
+def _table_run(lines: Sequence[_Line], start: int) -> int:
+    """The end (exclusive) of a data table that continues the body at `start`, or `start` when there is none.
+
+    A scoreboard or results grid printed one cell per line ('Tamim Iqbal', 'c Styris b Mason', '13')
+    has no single shape, but its cells are short and many carry digits: a run of at least
+    TABLE_MIN_CELLS such lines (see the constants). Menus and headline lists are either too wordy
+    or without digits. The run stops at a line a rule named (other than a cell's own reasons,
+    TABLE_CELL_REASONS, which the table takes back) or at running text."""
+    cells: list[int] = []
+    for i in range(start, len(lines)):
+        ln = lines[i]
+        if ln.reason:
+            if ln.reason not in TABLE_CELL_REASONS or not any(ch.isdigit() for ch in ln.text):
+                break
+        elif ln.cls == "good" or ln.words > TABLE_MAX_WORDS:
+            break
+        cells.append(i)
+    n = len(cells)
+    if n < TABLE_MIN_CELLS:
+        return start
+    with_digits = sum(1 for i in cells if any(ch.isdigit() for ch in lines[i].text))
+    if with_digits < TABLE_DIGIT_SHARE * n or sum(lines[i].words for i in cells) > TABLE_MEAN_WORDS * n:
+        return start
+    for i in cells:
+        lines[i].reason = lines[i].detail = ""
+    return cells[-1] + 1
+
+
 def _trim_edges(lines: list[_Line], first: int, last: int) -> None:
     """Lines before the first and after the last good paragraph, except short sentences touching the
-    body and a data list the body ends with."""
+    body and a data list or table the body ends with."""
     for ln in lines[:_reach_over_near(lines, first, range(first - 1, -1, -1))]:
         _drop(ln, "page_header", "before the article's body")
     end = _list_run(lines, _reach_over_near(lines, last, range(last + 1, len(lines))) + 1)
+    end = _table_run(lines, end)
     for ln in lines[end:]:
         _drop(ln, "page_footer", "after the article's body")
 

@@ -226,6 +226,35 @@ def test_a_data_list_the_article_ends_with_stays_and_the_menu_after_it_goes():
     assert clean_article([P1, P2, P3, *heads], title="x").blocks == [P1, P2, P3]
 
 
+SCOREBOARD = ["SCOREBOARD", "Harbour United:", "J. Smith", "c Jones b Patel", "13", "A. Brown", "b Patel", "1",
+              "K. Lee", "not out", "25", "Extras", "lb1, w3", "4", "Total", "93", "Fall of wkts", "1-3, 2-41, 3-44",
+              "Bowling", "Patel 8.5-1-27-2", "Martin 10-4-22-0"]
+
+
+def test_a_table_of_short_cells_the_article_ends_with_stays_with_its_numbers():
+    """A scoreboard printed one cell per line: no single shape, but short cells and many numbers. Its
+    bare numbers and bowling figures, removed when judged alone, come back; the debris after it goes."""
+    res = clean_article([P1, P2, P3, *SCOREBOARD, "Advertisement", "Most read", "Email this article"], title="x")
+    assert res.blocks == [P1, P2, P3, *SCOREBOARD]
+    assert res.dateline is None  # 'Martin 10-4-22-0' is a bowling figure, not a date
+    assert clean_article(res.blocks, title="x").blocks == res.blocks  # idempotent
+
+
+@pytest.mark.parametrize("tail", [
+    ["Home", "News", "Sport", "Business", "Weather", "Contact us", "About us", "Jobs", "Classifieds", "Obituaries",
+     "Archives", "Site map", "Privacy", "Terms"],  # a menu: no numbers
+    ["Storm closes three ports", "Council tax to rise by 4% in 2021", "Ferry strike called off",
+     "Harbour master retires after 30 years", "New bridge opens to traffic", "Budget: what 2020 means for you",
+     "Fishing fleet returns early", "Schools shut for 2 days", "Mayor defends spending", "Rail fares up 3%",
+     "Lifeboat crew honoured", "Port traffic hits record", "Weather warning for weekend", "Top 10 beaches"],
+    # a headline list: numbers in a third of them, but sentences of many words
+    ["Tags:", "harbour", "ferry", "council", "budget", "suburbs", "transport", "strike", "weather", "port", "news",
+     "local", "1", "2"],  # a few numbers among words
+])
+def test_short_lines_after_the_body_that_are_not_a_table_still_go(tail):
+    assert clean_article([P1, P2, P3, *tail], title="x").blocks == [P1, P2, P3]
+
+
 def test_a_lone_call_to_action_leading_into_the_body_stays_a_stack_of_them_goes():
     intro = ["Try something new this weekend.", "Click here to get more information or download this game.",
              "Who is this game for?"]
