@@ -223,8 +223,19 @@ def rule_link_list(ln: _Line) -> bool:
 
 
 def rule_no_letters(ln: _Line) -> bool:
-    """A line with no letters at all: counters, scores, stray punctuation. Example: '31', '| |'."""
-    return _LETTER.search(ln.text) is None
+    """A line with no letters at all: counters, scores, stray punctuation. Example: '31', '| |'.
+    Not a section break ('___', '* * *') or a price ('$139.00'): inside the body they are the
+    article's own (the positional rules remove them at its edges)."""
+    return _LETTER.search(ln.text) is None and not is_section_break(ln.text) and not _PRICE.fullmatch(ln.text)
+
+
+_SECTION_BREAK = re.compile(r"([-_=*#~—–•·])(?:\s*\1){2,}")  # one character repeated: '___', '* * *', '———'
+_PRICE = re.compile(r"(?:[$€£¥]\s?\d[\d,.]*|\d[\d,.]*\s?[$€£¥])")
+
+
+def is_section_break(text: str) -> bool:
+    """A line that only separates sections: one separator character, repeated."""
+    return _SECTION_BREAK.fullmatch(text) is not None
 
 
 # ---------------------------------------------------------------------------------- the engine
@@ -269,7 +280,7 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
                 _drop(ln, "link_list", "short items between separators: a menu or share bar")
         elif rule is not None:
             _drop(ln, rule.name, rule.description)
-        elif recurring and recurring_keys_of(ln.text, scopes, recurring):
+        elif recurring and not is_section_break(ln.text) and recurring_keys_of(ln.text, scopes, recurring):
             _drop(ln, "recurring_line", "recurs in many other articles (learned boilerplate)")
         elif rule_no_letters(ln):
             _drop(ln, "no_letters", "no letters: a counter, score or stray punctuation")

@@ -32,6 +32,8 @@ DEBRIS = [
     ("read_more", "READ MORE:\u00a0US has no evidence China releasing prisoners - ambassador"),
     ("read_more", "Read more: Council tax to rise by 5%"), ("read_more", "See also: How the budget vote unfolded"),
     ("read_more", "Also on Portside: Ten walks along the coast"), ("read_more", "Watch: Ferry arrives at the new pier"), ("read_more", "More: Harbour bridge closures"),
+    ("read_more", "Next: Harbour bridge closures"), ("read_more", "Next article » Ferry fares to rise"),
+    ("read_more", "Previous story"), ("read_more", "Previously on Portside"),
     ("related_header", "Related Articles"), ("related_header", "You may also like"), ("related_header", "Recommended"),
     ("related_header", "Read on:"), ("related_header", "Você pode gostar..."), ("related_header", "Читайте также:"),
     ("share_bar", "Like this article?"), ("share_bar", "Enjoyed this story? Share it with your friends"),
@@ -89,6 +91,8 @@ NEAR_MISSES = [
     "Read on to find out how the new ferry timetable will affect your commute.",
     "Did you like the old ferry? Most residents said they did, according to the survey.",
     "The plans submitted photos of the new piers to the council for approval last week.",
+    "Next steps for the ferry link will be set out at a council meeting on Friday.",  # a sentence, not a teaser
+    "Previous attempts to open a ferry link failed for lack of money.",
 ]
 
 
@@ -281,3 +285,10 @@ def test_title_repeated_at_the_top_goes():
 def test_odd_whitespace_never_defeats_a_rule():
     for line in ["Loading\u2026", "\u00a0Advertisement\u00a0", "READ\u2009MORE:\u00a0Ferry news", "Share\u200b this"]:
         assert removed_reason(line) is not None, repr(line)
+
+
+def test_a_section_break_and_a_price_inside_the_body_stay_at_the_edges_they_go():
+    res = clean_article(["* * *", P1, "___", P2, "$139.00", P3, "———"], title="x")
+    assert res.blocks == [P1, "___", P2, "$139.00", P3]
+    assert [r.reason for r in res.removed] == ["page_header", "page_footer"]
+    assert removed_reason("| | |") == "no_letters"
