@@ -21,6 +21,8 @@ _CREDIT = re.compile(
     r"|(?:photo|image|picture|photograph)s?\s+(?:by|courtesy(?: of)?)\s+.{1,100}"  # "Photo by Jane Doe"
     r"|(?:image|photo|picture) (?:caption|copyright|source|credit)s?\b.{0,200}"  # BBC's "Image caption ..."
     r"|(?:[\w.'’-]+\s+){0,5}submitted (?:photo|image|picture)s?"  # "Jane Doe Submitted photo"
+    r"|courtesy of [\w .,&'’-]{1,60}"  # "Courtesy of Andrew Vaughan"
+    r"|(?:фото )?(?:из )?личн(?:ый|ого) архива?(?: [\w .,&'’-]{1,60})?"  # "личный архив Анны Ивановой": personal archive
     rf"|.{{0,80}}©\s*(?!\d{{4}})(?![^©]*\brights\b)[\w .,&/'’-]{{1,60}}"  # "Kenneth Perez © Reuters"
     r")",
     re.IGNORECASE,
@@ -73,12 +75,18 @@ _RELATIVE_DATE = re.compile(
 _WORD = re.compile(r"[^\W\d_]+")
 
 
+# A photographer's name with the outlet or agency: "John Raoux/Associated Press", "Michael Conroy, AP",
+# "Sonu Mehta/Hindustan Times/Getty Images" (case-sensitive: a capitalised name of two to four words).
+_NAME = r"[A-Z][\w'’-]*\.?(?:\s+[A-Z][\w'’-]*\.?){1,3}"
+_NAME_CREDIT = re.compile(rf"{_NAME}\s*(?:/\s*[A-Z][\w .&'’-]{{1,40}}){{1,2}}|{_NAME},\s*(?:AP|AFP|Reuters|EPA|Getty Images|AP Photo)")
+
+
 def is_credit(line: str) -> bool:
     """True for a photo/image credit line: 'Reuters', 'AP Photo/Evan Vucci', 'Photo: Getty Images', 'Image caption ...'."""
     s = line.strip(" .;")
     if s[:1] in "([" and s[-1:] in ")]":  # "(Image credit: NASA)"
         s = s[1:-1].strip(" .;")
-    return len(line) <= 300 and _CREDIT.fullmatch(s) is not None
+    return len(line) <= 300 and (_CREDIT.fullmatch(s) is not None or _NAME_CREDIT.fullmatch(s) is not None)
 
 
 def is_bare_credit_label(line: str) -> bool:

@@ -293,7 +293,11 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
     rule_title_repeat(lines, title)
     _cuts(lines, matched)
     first, last = _body_span(lines)
-    stacked = {i for i in edge_only if i - 1 in edge_only or i + 1 in edge_only}
+    # edge-rule lines next to each other once removed lines are left out: a widget, not a lone call to action
+    live = [i for i, ln in enumerate(lines) if not ln.reason]
+    edge_set = set(edge_only)
+    pairs = [(a, b) for a, b in zip(live, live[1:], strict=False) if a in edge_set and b in edge_set]
+    stacked = {i for pair in pairs for i in pair}
     for i in edge_only:
         rule = matched[i]
         if rule is not None and _outside_body(lines, i, first, last, i in stacked):
@@ -398,6 +402,46 @@ def _list_run(lines: Sequence[_Line], start: int) -> int:
     return start
 
 
+_ENUMERATOR = re.compile(r"(\d{1,3})\s*[.)]\s+\S")
+ENUM_MIN_ITEMS = 3  # a list numbered 1, 2, 3 ... with at least this many items continues the body
+ENUM_MAX_BETWEEN = 3  # lines an item may carry below it (its link, a description)
+
+
+def _enumerated_run(lines: Sequence[_Line], start: int) -> int:
+    """The end (exclusive) of a numbered list that continues the body at `start`, or `start` when there is none.
+
+    Items numbered in sequence ('1) Lego Star Wars 75188 ...', '2) ...'), after at most one lead-in
+    line ('Here are the offers:'), each with up to ENUM_MAX_BETWEEN lines below it (its link, a line
+    of description): a list of the article's own, whatever the items' shapes. It stops at a line a
+    rule removed (a related-stories list under its header is removed, never continued)."""
+    for lead in (0, 1):
+        end = _enumerated_items(lines, start + lead)
+        if end > start + lead:
+            return end
+    return start
+
+
+def _enumerated_items(lines: Sequence[_Line], start: int) -> int:
+    expected, end, between = None, start, 0
+    items = 0
+    for i in range(start, len(lines)):
+        ln = lines[i]
+        if ln.reason:
+            break
+        m = _ENUMERATOR.match(ln.text)
+        number = int(m.group(1)) if m else None
+        if number is not None and (expected is None or number == expected):
+            expected, items, between, end = number + 1, items + 1, 0, i + 1
+            continue
+        if expected is None:
+            break
+        between += 1
+        if between > ENUM_MAX_BETWEEN:
+            break
+        end = i + 1
+    return end if items >= ENUM_MIN_ITEMS else start
+
+
 def _table_run(lines: Sequence[_Line], start: int) -> int:
     """The end (exclusive) of a data table that continues the body at `start`, or `start` when there is none.
 
@@ -432,7 +476,7 @@ def _trim_edges(lines: list[_Line], first: int, last: int) -> None:
     for ln in lines[:_reach_over_near(lines, first, range(first - 1, -1, -1))]:
         _drop(ln, "page_header", "before the article's body")
     end = _list_run(lines, _reach_over_near(lines, last, range(last + 1, len(lines))) + 1)
-    end = _table_run(lines, end)
+    end = _table_run(lines, _enumerated_run(lines, end))
     for ln in lines[end:]:
         _drop(ln, "page_footer", "after the article's body")
 

@@ -34,6 +34,13 @@ DEBRIS = [
     ("read_more", "Also on Portside: Ten walks along the coast"), ("read_more", "Watch: Ferry arrives at the new pier"), ("read_more", "More: Harbour bridge closures"),
     ("read_more", "Next: Harbour bridge closures"), ("read_more", "Next article » Ferry fares to rise"),
     ("read_more", "Previous story"), ("read_more", "Previously on Portside"),
+    ("widget_label", "Caption"), ("widget_label", "Enlarge This Image"), ("widget_label", "Resize text"),
+    ("widget_label", "Report error"), ("widget_label", "Copied!"), ("widget_label", "Scroll down for video"),
+    ("advertising", "Article continues"), ("advertising", "Story continues below"),
+    ("advertising", "Advertise on Portside"),
+    ("share_bar", "Send to friend"), ("share_bar", "Add to del.icio.us"), ("share_bar", "Share Tweet Email"),
+    ("share_bar", "Would you recommend this?"), ("share_bar", "Want more stories like this? Sign up here."),
+    ("newsletter_plug", "Free newsletter. Sign up now!"), ("newsletter_plug", "Already a member? Login now."),
     ("related_header", "Related Articles"), ("related_header", "You may also like"), ("related_header", "Recommended"),
     ("related_header", "Read on:"), ("related_header", "Você pode gostar..."), ("related_header", "Читайте также:"),
     ("share_bar", "Like this article?"), ("share_bar", "Enjoyed this story? Share it with your friends"),
@@ -67,6 +74,8 @@ def test_debris_line_is_removed_by_its_rule(reason, line):
     ("comment_section", "Join the discussion"), ("comment_section", "Comments"),
     ("navigation", "Home > News > World"), ("navigation", "Skip to main content"),
     ("click_here", "Click here to view the gallery"),
+    ("comment_section", "Lascia un commento"), ("comment_section", "Deja una respuesta"),
+    ("comment_section", "Cancel reply"), ("comment_section", "Добавить отзыв"),
 ])
 def test_edge_and_section_rules_at_the_end(reason, line):
     assert removed_reason(line, where="end") == reason
@@ -93,6 +102,11 @@ NEAR_MISSES = [
     "The plans submitted photos of the new piers to the council for approval last week.",
     "Next steps for the ferry link will be set out at a council meeting on Friday.",  # a sentence, not a teaser
     "Previous attempts to open a ferry link failed for lack of money.",
+    "Article continues to draw criticism from residents, the council said.",
+    "Captions on the new signs will be in three languages.",
+    "Report errors in the timetable to the operator by phone, the council said.",
+    "Share prices, tweets and emails all showed strong interest in the ferry.",
+    "Free newsletters will be sent to every household on the route.",
 ]
 
 
@@ -136,7 +150,9 @@ def test_caption_with_credit_leaves_the_body_for_captions():
 
 @pytest.mark.parametrize("credit", ["AP Photo/Evan Vucci", "Photo: Getty Images", "AFP", "Image copyright Reuters",
                                     "Jonathan P. Blair Submitted photo",
-                                    "Image caption The ferry at dawn", "(Image credit: NASA)"])
+                                    "Image caption The ferry at dawn", "(Image credit: NASA)",
+                                    "Jane Roe/Associated Press", "Jane Roe/Harbour Times/Getty Images",
+                                    "Jane Roe, AP", "Courtesy of Jane Roe", "личный архив Анны Ивановой"])
 def test_photo_credits(credit):
     res = clean_article([P1, credit, P2, P3], title="x")
     assert credit in res.captions
@@ -235,6 +251,18 @@ SCOREBOARD = ["SCOREBOARD", "Harbour United:", "J. Smith", "c Jones b Patel", "1
               "Bowling", "Patel 8.5-1-27-2", "Martin 10-4-22-0"]
 
 
+def test_a_numbered_list_the_article_ends_with_stays_whatever_its_items_look_like():
+    items = ["1) Lego harbour ferry set 75188", "http://amzn.to/2iJFhRj",
+             "2) Model pier with lights, batteries included (2 AA)", "http://amzn.to/2hZfWFJ",
+             "3) The ferry book: a history of the harbour crossings 1890-2020 (hardback)", "http://amzn.to/2hWw372"]
+    res = clean_article([P1, P2, P3, "Here are the gifts we picked for ferry fans:", *items, "Share this", "Most read"],
+                        title="x")
+    assert res.blocks == [P1, P2, P3, "Here are the gifts we picked for ferry fans:", *items]
+    # a numbered list under a related-stories header is the header's, not the article's
+    most_read = ["Most read", "1) Storm closes ports", "2) Council tax to rise", "3) Ferry strike called off"]
+    assert clean_article([P1, P2, P3, *most_read], title="x").blocks == [P1, P2, P3]
+
+
 def test_a_table_of_short_cells_the_article_ends_with_stays_with_its_numbers():
     """A scoreboard printed one cell per line: no single shape, but short cells and many numbers. Its
     bare numbers and bowling figures, removed when judged alone, come back; the debris after it goes."""
@@ -292,3 +320,12 @@ def test_a_section_break_and_a_price_inside_the_body_stay_at_the_edges_they_go()
     assert res.blocks == [P1, "___", P2, "$139.00", P3]
     assert [r.reason for r in res.removed] == ["page_header", "page_footer"]
     assert removed_reason("| | |") == "no_letters"
+
+
+def test_calls_to_action_with_only_a_removed_line_between_them_are_a_stack():
+    """Found by the idempotence property: two 'Click here' lines with a counter between them were a
+    lone call to action each on the first pass and a stack once the counter had gone."""
+    blocks = ["CLICK HERE to win a ferry pass", "0", "CLICK HERE to win a ferry pass", P1, P2]
+    res = clean_article(blocks, title="x")
+    assert res.blocks == [P1, P2]
+    assert clean_article(res.blocks, title="x").blocks == res.blocks
