@@ -292,10 +292,10 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
             ln.caption = True
     rule_title_repeat(lines, title)
     _cuts(lines, matched)
-    first, last = _body_span(lines)
+    edge_set = set(edge_only)
+    first, last = _body_span(lines, edge_set)
     # edge-rule lines next to each other once removed lines are left out: a widget, not a lone call to action
     live = [i for i, ln in enumerate(lines) if not ln.reason]
-    edge_set = set(edge_only)
     pairs = [(a, b) for a, b in zip(live, live[1:], strict=False) if a in edge_set and b in edge_set]
     stacked = {i for pair in pairs for i in pair}
     for i in edge_only:
@@ -345,8 +345,12 @@ def _cuts(lines: list[_Line], matched: list) -> None:
                 _drop(ln, rule.name, "headline under a related-stories header")
 
 
-def _body_span(lines: Sequence[_Line]) -> tuple[int | None, int]:
+def _body_span(lines: Sequence[_Line], edge: Collection[int] = ()) -> tuple[int | None, int]:
+    """(first, last) line of the body: from the first to the last good paragraph, not counting lines an
+    edge rule names (a call to action, an author's bio: they belong to the body only between its
+    paragraphs, never at its ends) unless the article has nothing else."""
     good = [i for i, ln in enumerate(lines) if not ln.reason and ln.cls == "good"]
+    good = [i for i in good if i not in edge] or good
     if not good:
         return None, -1
     first = good[0]

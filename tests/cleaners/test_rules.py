@@ -41,6 +41,13 @@ DEBRIS = [
     ("share_bar", "Send to friend"), ("share_bar", "Add to del.icio.us"), ("share_bar", "Share Tweet Email"),
     ("share_bar", "Would you recommend this?"), ("share_bar", "Want more stories like this? Sign up here."),
     ("newsletter_plug", "Free newsletter. Sign up now!"), ("newsletter_plug", "Already a member? Login now."),
+    ("newsletter_plug", "No spam, we promise. You can unsubscribe at any time."),
+    ("newsletter_plug", "Free trial. Read the complete edition on your computer, just as it appears in print."),
+    ("newsletter_plug", "An email with an activation link has just been sent to your email address."),
+    ("newsletter_plug", "Get the Harbour Monthly delivered through your letterbox every month."),
+    ("advertising", "Portside Gazette may earn a commission from products featured on this page."),
+    ("advertising", "If you buy something through this post, we may get a share of the sale."),
+    ("copyright", "This document is subject to copyright. Apart from any fair dealing no part may be reproduced."),
     ("related_header", "Related Articles"), ("related_header", "You may also like"), ("related_header", "Recommended"),
     ("related_header", "Read on:"), ("related_header", "Você pode gostar..."), ("related_header", "Читайте также:"),
     ("share_bar", "Like this article?"), ("share_bar", "Enjoyed this story? Share it with your friends"),
@@ -76,6 +83,11 @@ def test_debris_line_is_removed_by_its_rule(reason, line):
     ("click_here", "Click here to view the gallery"),
     ("comment_section", "Lascia un commento"), ("comment_section", "Deja una respuesta"),
     ("comment_section", "Cancel reply"), ("comment_section", "Добавить отзыв"),
+    ("comment_section", "The following are comments from the readers. They do not represent the paper's view."),
+    ("comment_section", "As you comment, please be respectful of other commenters."),
+    ("author_bio", "Jane Roe is a freelance writer based in Toronto. Her work has appeared in many papers."),
+    ("author_bio", "Jane joined the Gazette in March 2017. She has been reporting on the harbour since."),
+    ("author_bio", "Email Jane Roe at jroe@example.com or follow her on Twitter."),
 ])
 def test_edge_and_section_rules_at_the_end(reason, line):
     assert removed_reason(line, where="end") == reason
@@ -107,7 +119,15 @@ NEAR_MISSES = [
     "Report errors in the timetable to the operator by phone, the council said.",
     "Share prices, tweets and emails all showed strong interest in the ferry.",
     "Free newsletters will be sent to every household on the route.",
+    "Free trial runs of the new ferry will begin next week, the operator said.",
+    "The operator may earn more from the northern route than from the old one, analysts said.",
 ]
+
+
+def test_an_author_bio_is_debris_at_the_end_and_body_between_paragraphs():
+    bio = "Jane Roe is a reporter for the Gazette who has covered the harbour for ten years and lives in Quay Street."
+    assert clean_article([P1, P2, P3, bio], title="x").blocks == [P1, P2, P3]
+    assert clean_article([P1, bio, P2, P3], title="x").blocks == [P1, bio, P2, P3]
 
 
 @pytest.mark.parametrize("line", NEAR_MISSES)
