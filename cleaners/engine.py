@@ -14,10 +14,11 @@ How an article is judged, in order (each step is a small named function below):
 5. a repeat of the title above the first body paragraph goes (`title_repeat`);
 6. every remaining line is classed `good` (a long sentence-like paragraph), `near` (a short
    sentence) or `short` (a label, a heading, a headline); the article's body is the run from the
-   first to the last good paragraph (the start reaching up over running-text lines of 12 words or
-   more that lost their full stop: a scraped lede). Lines before it (`page_header`) and after it
-   (`page_footer`) go, except short sentences that touch the body and a numbered data list or a
-   table of short cells the body ends with (`_list_run`, `_table_run`); inside it, short lines stay (headings, list items, one-line
+   first to the last good paragraph that no edge rule names (its ends reaching over running-text
+   lines of 12 words or more that lost their full stop: a scraped lede, a last paragraph). Lines
+   before it (`page_header`) and after it (`page_footer`) go, except short sentences that touch
+   the body and a data list, a list numbered 1, 2, 3 or a table of short cells the body ends with
+   (`_list_run`, `_enumerated_run`, `_table_run`); inside it, short lines stay (headings, list items, one-line
    quotes) unless a rule above named them. Edge-only catalogue rules ("Click here", navigation)
    apply outside the body, but a lone such sentence leading into the body stays.
 
@@ -353,13 +354,22 @@ def _body_span(lines: Sequence[_Line], edge: Collection[int] = ()) -> tuple[int 
     good = [i for i in good if i not in edge] or good
     if not good:
         return None, -1
-    first = good[0]
+    first, last = good[0], good[-1]
     for i in range(first - 1, -1, -1):  # a lede that lost its full stop: running text right above the body
-        ln = lines[i]
-        if ln.reason or ln.words < GOOD_WORDS or not prose_case(ln.text) or ln.sentence or is_credit(ln.text):
+        if not _unstopped_text(lines[i]) or i in edge:
             break
         first = i
-    return first, good[-1]
+    for i in range(last + 1, len(lines)):  # and a last paragraph that lost it, right below
+        if not _unstopped_text(lines[i]) or i in edge:
+            break
+        last = i
+    return first, last
+
+
+def _unstopped_text(ln: _Line) -> bool:
+    """Running text of GOOD_WORDS words or more that lost its full stop (not a title-cased headline,
+    a sentence or a credit)."""
+    return not ln.reason and ln.words >= GOOD_WORDS and prose_case(ln.text) and not ln.sentence and not is_credit(ln.text)
 
 
 def _reach_over_near(lines: list[_Line], start: int, indices: range) -> int:

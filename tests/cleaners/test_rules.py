@@ -48,6 +48,18 @@ DEBRIS = [
     ("advertising", "Portside Gazette may earn a commission from products featured on this page."),
     ("advertising", "If you buy something through this post, we may get a share of the sale."),
     ("copyright", "This document is subject to copyright. Apart from any fair dealing no part may be reproduced."),
+    ("copyright", "Portside Gazette™ is a trade mark of Harbour Newspapers Limited."),
+    ("copyright", "A publication by the Harbour Publishing Group."), ("copyright", "Why you can trust Portside News"),
+    ("cookie_notice", "Please read our terms and conditions and privacy statement before using this site."),
+    ("cookie_notice", "This site is protected by reCAPTCHA and the Google Privacy Policy and Terms of Service apply."),
+    ("widget_label", "Media playback is unsupported on your device"),
+    ("newsletter_plug", "You have successfully subscribed. Thank you!"),
+    ("newsletter_plug", "Keep an eye on your inbox for the latest harbour news."),
+    ("newsletter_plug", "Every day we send an email with the top stories from the Gazette."),
+    ("newsletter_plug", "For complete area coverage pick up a newspaper copy at a store near you."),
+    ("newsletter_plug", "Get a $50 free bet and a better betting experience with Harbourbet."),
+    ("share_bar", "Sign In to E-Mail or Save This"), ("share_bar", "Buy a copy of this picture."),
+    ("share_bar", "E-mail article Print-friendly Subscribe to RSS feed"),
     ("related_header", "Related Articles"), ("related_header", "You may also like"), ("related_header", "Recommended"),
     ("related_header", "Read on:"), ("related_header", "Você pode gostar..."), ("related_header", "Читайте также:"),
     ("share_bar", "Like this article?"), ("share_bar", "Enjoyed this story? Share it with your friends"),
@@ -85,6 +97,8 @@ def test_debris_line_is_removed_by_its_rule(reason, line):
     ("comment_section", "Cancel reply"), ("comment_section", "Добавить отзыв"),
     ("comment_section", "The following are comments from the readers. They do not represent the paper's view."),
     ("comment_section", "As you comment, please be respectful of other commenters."),
+    ("comment_section", "Do you have comments on this story?"),
+    ("comment_section", "Commenting is turned off for this blog."),
     ("author_bio", "Jane Roe is a freelance writer based in Toronto. Her work has appeared in many papers."),
     ("author_bio", "Jane joined the Gazette in March 2017. She has been reporting on the harbour since."),
     ("author_bio", "Email Jane Roe at jroe@example.com or follow her on Twitter."),
@@ -121,7 +135,18 @@ NEAR_MISSES = [
     "Free newsletters will be sent to every household on the route.",
     "Free trial runs of the new ferry will begin next week, the operator said.",
     "The operator may earn more from the northern route than from the old one, analysts said.",
+    "Bookmakers offered free bets on the date of the first crossing, the regulator said.",
+    "Residents who read our survey said the terms of the new contract were unfair.",
+    "The council said a publication of the full report would follow in March.",
 ]
+
+
+def test_a_last_paragraph_that_lost_its_full_stop_stays_like_a_lede_that_did():
+    tail = "Two other operators are three months behind the council in a tie for the northern route contract"
+    assert clean_article([P1, P2, P3, tail, "Share this article"], title="x").blocks == [P1, P2, P3, tail]
+    # a title-cased headline below the body is not running text
+    assert clean_article([P1, P2, P3, "Harbour Council Votes To Extend The Ferry To The Northern Suburbs Next Summer"],
+                         title="x").blocks == [P1, P2, P3]
 
 
 def test_an_author_bio_is_debris_at_the_end_and_body_between_paragraphs():
