@@ -255,6 +255,9 @@ class Matcher:
                 rest.append((i, tuple(kept)))
         self.builtin_regex = re.compile("|".join(
             f"(?P<r{i}>{'|'.join(f'(?:{p})' for p in pats)})" for i, pats in rest), re.IGNORECASE) if rest else None
+        # one search for any floating pattern's literal: most lines hold none and skip them all
+        needles = sorted({n for _, ns, _ in self.floating for n in ns}, key=lambda n: (-len(n), n))
+        self.any_needle = re.compile("|".join(map(re.escape, needles))) if needles else None
 
     @staticmethod
     def _alternation(rules: Sequence[Rule], offset: int) -> str:
@@ -275,8 +278,8 @@ class Matcher:
             return self.rules[int(m.lastgroup[1:])]
         m = self.builtin_regex.fullmatch(key) if self.builtin_regex is not None else None
         found = int(m.lastgroup[1:]) if m is not None and m.lastgroup is not None else len(self.rules)
-        if self.floating:
-            low = key.lower()
+        if self.floating and found > self.floating[0][0] and self.any_needle is not None and (
+                self.any_needle.search(low := key.lower())):
             for i, needles, rx in self.floating:
                 if i >= found:
                     break
