@@ -48,6 +48,8 @@ from cleaners.recurring import recurring_keys_of, scopes_of
 GOOD_WORDS = 12  # a sentence-like line with at least this many words is body text
 LONG_WORDS = 30  # a line this long is body text even without final punctuation
 NEAR_WORDS = 4  # a sentence-like line with this many words is a short sentence
+LEAD_GAP = 8  # lines of page furniture between a run of good paragraphs above and the article below
+LEAD_SHARE = 0.1  # such a run above with fewer good words than this share of the rest is not the article
 CUT_MIN_GOOD_WORDS = 80  # a comment/related marker cuts the rest only after this much body text
 LIST_MIN_ITEMS = 3  # a numbered list of at least this many lines of one shape continues the body
 # A data table the body ends with (a scoreboard, a results grid): at least TABLE_MIN_CELLS short
@@ -305,10 +307,34 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
             _drop(lines[i], rule.name, rule.description)
     first, last = _body_span(lines)
     if first is not None and not extracted:
+        first = _lead_in_furniture(lines, first, last)
         _trim_edges(lines, first, last)
 
     captions = [ln.text for ln in lines if ln.caption]
     return _assemble(blocks, lines, removed, captions, author, dateline)
+
+
+# 'LARKANA, PAKISTAN — ', 'QUEENSTOWN, New Zealand (AFP) - ', 'WASHINGTON (Reuters) - '
+_WIRE_LEDE = re.compile(r"[A-Z][A-Z'’.-]+(?:[ ,]+[A-Z][\w'’.-]*){0,4}\s*(?:\([^)]{1,40}\))?\s*(?:[-–—]{1,2}|:)\s")
+
+
+def _lead_in_furniture(lines: Sequence[_Line], first: int, last: int) -> int:
+    """The body's first line once a small run of good paragraphs above a wide stretch of page
+    furniture is left out: a teaser, a caption or a promo printed above the site's menus and
+    headline lists, not the article's start. Wide: at least LEAD_GAP lines between the runs that
+    rules removed or that are short non-sentences; small: under LEAD_SHARE of the good words below.
+    A run that opens with a wire dateline ('LARKANA, PAKISTAN — ...') is the article's lede and stays."""
+    good = [i for i in range(first, last + 1) if not lines[i].reason and lines[i].cls == "good"]
+    for a, b in zip(good, good[1:], strict=False):
+        gap = sum(1 for k in range(a + 1, b) if lines[k].reason or lines[k].cls == "short")
+        if gap < LEAD_GAP:
+            continue
+        above = sum(lines[i].words for i in good if i <= a)
+        below = sum(lines[i].words for i in good if i >= b)
+        if above >= LEAD_SHARE * below or any(_WIRE_LEDE.match(lines[i].text) for i in good if i <= a):
+            return first
+        return b
+    return first
 
 
 def _outside_body(lines: list[_Line], i: int, first: int | None, last: int, stacked: bool) -> bool:

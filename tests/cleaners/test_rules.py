@@ -376,3 +376,22 @@ def test_calls_to_action_with_only_a_removed_line_between_them_are_a_stack():
     res = clean_article(blocks, title="x")
     assert res.blocks == [P1, P2]
     assert clean_article(res.blocks, title="x").blocks == res.blocks
+
+
+MENU = ["TEAM PAGES", "Harbour United", "Quay Rovers", "Live scores", "Horse racing", "Football shirts", "Car loans",
+        "Music downloads", "Corporate days out"]
+P4 = ("The operator said the first crossings would run every half hour at peak times and every hour in the "
+      "evening, with later sailings on Fridays and Saturdays during the summer season.")
+P5 = ("Opponents of the plan said the money would be better spent on the bus network, which carries far more "
+      "passengers than the ferries, and asked the council to publish its passenger forecasts in full.")
+
+
+def test_a_teaser_above_the_site_menus_is_not_the_start_of_the_article():
+    teaser = "A look at the harbour master who kept the ferries running for years."
+    res = clean_article([teaser, *MENU, P1, P2, P3, P4, P5], title="x")
+    assert res.blocks == [P1, P2, P3, P4, P5]
+    # a lede with a wire dateline above a wide box is the article's start
+    lede = "PORTSIDE, England — " + teaser
+    assert clean_article([lede, *MENU, P1, P2, P3, P4, P5], title="x").blocks == [lede, *MENU, P1, P2, P3, P4, P5]
+    # so is a run of paragraphs that is not small beside the rest
+    assert clean_article([P1, P2, *MENU, P3, P4, P5], title="x").blocks == [P1, P2, *MENU, P3, P4, P5]
