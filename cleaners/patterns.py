@@ -256,8 +256,8 @@ class Matcher:
         self.builtin_regex = re.compile("|".join(
             f"(?P<r{i}>{'|'.join(f'(?:{p})' for p in pats)})" for i, pats in rest), re.IGNORECASE) if rest else None
         # one search for any floating pattern's literal: most lines hold none and skip them all
-        needles = sorted({n for _, ns, _ in self.floating for n in ns}, key=lambda n: (-len(n), n))
-        self.any_needle = re.compile("|".join(map(re.escape, needles))) if needles else None
+        literals = sorted({n for _, ns, _ in self.floating for n in ns}, key=lambda n: (-len(n), n))
+        self.any_needle = re.compile("|".join(map(re.escape, literals))) if literals else None
 
     @staticmethod
     def _alternation(rules: Sequence[Rule], offset: int) -> str:
