@@ -63,7 +63,7 @@ TABLE_DIGIT_SHARE = 0.4
 TABLE_CELL_REASONS = frozenset({"no_letters", "navigation", "recurring_line"})
 CAPTION_MAX_WORDS = 60  # a paragraph above a stand-alone credit is its caption only when this short
 # Catalogue rules whose lines are credits: they leave the body for `captions`, not for nowhere.
-CREDIT_RULES = frozenset({"reporter_credit", "copyright"})
+CREDIT_RULES = frozenset({"reporter_credit", "copyright", "photo_caption"})
 
 _WORD = re.compile(r"\w+")
 _LETTER = re.compile(r"[^\W\d_]")

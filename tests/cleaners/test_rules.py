@@ -62,6 +62,13 @@ DEBRIS = [
     ("share_bar", "E-mail article Print-friendly Subscribe to RSS feed"), ("share_bar", "Post to Del.icio.us"),
     ("share_bar", "Technorati"), ("newsletter_plug", "Sign up now!"), ("copyright", "Published by"),
     ("widget_label", "Click here to enlarge."), ("widget_label", "Thanks for watching! Visit website"),
+    ("read_more", "On PortsideGazette.com: Ferry fares to rise in May"), ("read_more", "Also: See our ferry coverage"),
+    ("newsletter_plug", "Let our news meet your inbox. The stories that matter, delivered weekday mornings."),
+    ("newsletter_plug", "Do you rely on our reporting? Click here to support it."),
+    ("newsletter_plug", "CLICK HERE TO GET THE GAZETTE APP"),
+    ("photo_caption", "This March 28, 2017, file photo, provided by the harbour authority, shows the old pier."),
+    ("photo_caption", "In this Nov. 5, 2019 photo, a ferry leaves the northern pier."),
+    ("photo_caption", "This illustration shows a concept of the new ferry terminal."),
     ("related_header", "Related Articles"), ("related_header", "You may also like"), ("related_header", "Recommended"),
     ("related_header", "Read on:"), ("related_header", "Você pode gostar..."), ("related_header", "Читайте также:"),
     ("share_bar", "Like this article?"), ("share_bar", "Enjoyed this story? Share it with your friends"),
@@ -140,6 +147,9 @@ NEAR_MISSES = [
     "Bookmakers offered free bets on the date of the first crossing, the regulator said.",
     "Residents who read our survey said the terms of the new contract were unfair.",
     "The council said a publication of the full report would follow in March.",
+    "This shows the council is serious about the ferry, the mayor said.",
+    "In this case, the photo was taken by a passenger and shared with the operator.",
+    "Also, the council said the ferry would run on public holidays.",
 ]
 
 
@@ -395,3 +405,9 @@ def test_a_teaser_above_the_site_menus_is_not_the_start_of_the_article():
     assert clean_article([lede, *MENU, P1, P2, P3, P4, P5], title="x").blocks == [lede, *MENU, P1, P2, P3, P4, P5]
     # so is a run of paragraphs that is not small beside the rest
     assert clean_article([P1, P2, *MENU, P3, P4, P5], title="x").blocks == [P1, P2, *MENU, P3, P4, P5]
+
+
+def test_a_caption_in_the_wires_words_goes_to_captions():
+    cap = "In this Nov. 5, 2019 photo, a ferry leaves the northern pier."
+    res = clean_article([P1, cap, P2, P3], title="x")
+    assert res.blocks == [P1, P2, P3] and res.captions == [cap]
