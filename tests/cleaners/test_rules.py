@@ -69,6 +69,14 @@ DEBRIS = [
     ("photo_caption", "This March 28, 2017, file photo, provided by the harbour authority, shows the old pier."),
     ("photo_caption", "In this Nov. 5, 2019 photo, a ferry leaves the northern pier."),
     ("photo_caption", "This illustration shows a concept of the new ferry terminal."),
+    ("copyright", "All rights reserved."),
+    ("copyright", "No part of this site should be used in any other media without prior permission."),
+    ("newsletter_plug", "Gazette News is now available on your cellphone."),
+    ("newsletter_plug", "Get breaking harbour news and the latest updates on ferries and more!"),
+    ("newsletter_plug", "Need more ferries? Subscribe to our sister title Harbour Monthly for the latest news."),
+    ("newsletter_plug", "Join our Harbour Forums to keep talking ferries!"),
+    ("newsletter_plug", "Want online access to the Gazette? Click here to subscribe."),
+    ("widget_label", "To find reference information about the words used in this article, double-click on any word."),
     ("related_header", "Related Articles"), ("related_header", "You may also like"), ("related_header", "Recommended"),
     ("related_header", "Read on:"), ("related_header", "Você pode gostar..."), ("related_header", "Читайте также:"),
     ("share_bar", "Like this article?"), ("share_bar", "Enjoyed this story? Share it with your friends"),
@@ -104,6 +112,7 @@ def test_debris_line_is_removed_by_its_rule(reason, line):
     ("click_here", "Click here to view the gallery"),
     ("comment_section", "Lascia un commento"), ("comment_section", "Deja una respuesta"),
     ("comment_section", "Cancel reply"), ("comment_section", "Добавить отзыв"),
+    ("navigation", "In This Article: ferries, harbour, council"),
     ("comment_section", "The following are comments from the readers. They do not represent the paper's view."),
     ("comment_section", "As you comment, please be respectful of other commenters."),
     ("comment_section", "Do you have comments on this story?"),
@@ -150,6 +159,8 @@ NEAR_MISSES = [
     "This shows the council is serious about the ferry, the mayor said.",
     "In this case, the photo was taken by a passenger and shared with the operator.",
     "Also, the council said the ferry would run on public holidays.",
+    "Want access to the pier? The council says you will need a permit from next month.",
+    "No part of this plan was discussed with residents, the campaigners said.",
 ]
 
 
