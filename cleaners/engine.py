@@ -49,6 +49,7 @@ GOOD_WORDS = 12  # a sentence-like line with at least this many words is body te
 LONG_WORDS = 30  # a line this long is body text even without final punctuation
 NEAR_WORDS = 4  # a sentence-like line with this many words is a short sentence
 LEAD_GAP = 8  # lines of page furniture between a run of good paragraphs above and the article below
+TAIL_MAX_PARAGRAPHS = 2  # a run below the article's furniture with at most this many good paragraphs may be left out
 LEAD_SHARE = 0.1  # such a run above with fewer good words than this share of the rest is not the article
 CUT_MIN_GOOD_WORDS = 80  # a comment/related marker cuts the rest only after this much body text
 LIST_MIN_ITEMS = 3  # a numbered list of at least this many lines of one shape continues the body
@@ -308,6 +309,7 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
     first, last = _body_span(lines)
     if first is not None and not extracted:
         first = _lead_in_furniture(lines, first, last)
+        last = _tail_furniture(lines, first, last)
         _trim_edges(lines, first, last)
 
     captions = [ln.text for ln in lines if ln.caption]
@@ -335,6 +337,21 @@ def _lead_in_furniture(lines: Sequence[_Line], first: int, last: int) -> int:
             return first
         return b
     return first
+
+
+def _tail_furniture(lines: Sequence[_Line], first: int, last: int) -> int:
+    """The body's last line once a run of at most TAIL_MAX_PARAGRAPHS good paragraphs below a wide
+    stretch of page furniture (LEAD_GAP lines, as above the body) is left out when it is small beside
+    the article (under LEAD_SHARE of its good words): a related story's summary, a promo or a bio
+    printed below the share bars and headline lists."""
+    good = [i for i in range(first, last + 1) if not lines[i].reason and lines[i].cls == "good"]
+    for a, b in reversed(list(zip(good, good[1:], strict=False))):
+        if sum(1 for k in range(a + 1, b) if lines[k].reason or lines[k].cls == "short") < LEAD_GAP:
+            continue
+        below = [i for i in good if i >= b]
+        small = sum(lines[i].words for i in below) < LEAD_SHARE * sum(lines[i].words for i in good if i <= a)
+        return a if len(below) <= TAIL_MAX_PARAGRAPHS and small else last
+    return last
 
 
 def _outside_body(lines: list[_Line], i: int, first: int | None, last: int, stacked: bool) -> bool:

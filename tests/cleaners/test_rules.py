@@ -422,3 +422,12 @@ def test_a_caption_in_the_wires_words_goes_to_captions():
     cap = "In this Nov. 5, 2019 photo, a ferry leaves the northern pier."
     res = clean_article([P1, cap, P2, P3], title="x")
     assert res.blocks == [P1, P2, P3] and res.captions == [cap]
+
+
+def test_a_related_story_summary_below_the_site_furniture_is_not_the_end_of_the_article():
+    summary = "Council tax will rise by four per cent in April, the committee said."
+    res = clean_article([P1, P2, P3, P4, P5, *MENU, "Council tax to rise", summary], title="x")
+    assert res.blocks == [P1, P2, P3, P4, P5]
+    # three paragraphs below the furniture are more than a teaser: they stay
+    assert clean_article([P1, P2, P3, P4, P5, *MENU, summary, summary + " ", summary + "  "],
+                         title="x").blocks[-1].startswith("Council tax")
