@@ -106,7 +106,10 @@ _CREDIT_DOTS = re.compile(r"^(credit|photo|image)\s*(?:\.{2,}|…)\s*", re.IGNOR
 
 def has_glued_credit(line: str) -> bool:
     """True for a caption sentence followed by a photo credit without brackets: '... in New York.Reuters'."""
-    m = _GLUED.fullmatch(line.strip())
+    s = line.strip()
+    if not s or s[-1] in '.!?…"”’' or _GLUED_MARKER.search(s, max(0, len(s) - 130)) is None:
+        return False  # a credit ends the line, without a full stop, and names itself in the last 120 characters
+    m = _GLUED.fullmatch(s)
     if m is None:
         return False
     credit = _CREDIT_DOTS.sub(r"\1: ", m.group("credit").strip())
@@ -115,7 +118,8 @@ def has_glued_credit(line: str) -> bool:
 
 def has_trailing_credit(line: str) -> bool:
     """True for a caption that carries its own credit in brackets at the end: '... (AP Photo/Evan Vucci)'."""
-    return _TRAILING_CREDIT.fullmatch(line.strip()) is not None
+    s = line.strip()
+    return s.endswith((")", "]", ").", "].")) and _TRAILING_CREDIT.fullmatch(s) is not None
 
 
 def byline_author(line: str) -> str | None:
