@@ -19,7 +19,7 @@ _CREDIT = re.compile(
     r"|(?:photo|photos|photograph|photography|image|images|picture|pictures|pic|pics|graphic|illustration|video|footage"
     r"|credit|photo credit|image credit|foto|fotos|фото|фотография|사진)\s*(?:credit)?\s*[:/|©]\s*.{1,100}"  # "Photo: AP"
     r"|(?:photo|image|picture|photograph)s?\s+(?:by|courtesy(?: of)?)\s+.{1,100}"  # "Photo by Jane Doe"
-    r"|(?:image|photo|picture) (?:caption|copyright|source|credit)s?\b.{0,200}"  # BBC's "Image caption ..."
+    r"|(?:image|photo|picture|media) (?:caption|copyright|source|credit)s?.{0,200}"  # BBC's "Image caption ...", "Media captionX"
     r"|(?:[\w.'’-]+\s+){0,5}submitted (?:photo|image|picture)s?"  # "Jane Doe Submitted photo"
     r"|courtesy of [\w .,&'’-]{1,60}"  # "Courtesy of Andrew Vaughan"
     r"|(?:фото )?(?:из )?личн(?:ый|ого) архива?(?: [\w .,&'’-]{1,60})?"  # "личный архив Анны Ивановой": personal archive

@@ -77,6 +77,7 @@ DEBRIS = [
     ("newsletter_plug", "Join our Harbour Forums to keep talking ferries!"),
     ("newsletter_plug", "Want online access to the Gazette? Click here to subscribe."),
     ("widget_label", "To find reference information about the words used in this article, double-click on any word."),
+    ("share_bar", "Font Scale: A A A"),
     ("related_header", "Related Articles"), ("related_header", "You may also like"), ("related_header", "Recommended"),
     ("related_header", "Read on:"), ("related_header", "Você pode gostar..."), ("related_header", "Читайте также:"),
     ("share_bar", "Like this article?"), ("share_bar", "Enjoyed this story? Share it with your friends"),
@@ -220,7 +221,8 @@ def test_caption_with_credit_leaves_the_body_for_captions():
                                     "Jonathan P. Blair Submitted photo",
                                     "Image caption The ferry at dawn", "(Image credit: NASA)",
                                     "Jane Roe/Associated Press", "Jane Roe/Harbour Times/Getty Images",
-                                    "Jane Roe, AP", "Courtesy of Jane Roe", "личный архив Анны Ивановой"])
+                                    "Jane Roe, AP", "Courtesy of Jane Roe", "личный архив Анны Ивановой",
+                                    "Media captionThe ferry leaving the northern pier"])
 def test_photo_credits(credit):
     res = clean_article([P1, credit, P2, P3], title="x")
     assert credit in res.captions
@@ -326,6 +328,9 @@ def test_a_numbered_list_the_article_ends_with_stays_whatever_its_items_look_lik
     res = clean_article([P1, P2, P3, "Here are the gifts we picked for ferry fans:", *items, "Share this", "Most read"],
                         title="x")
     assert res.blocks == [P1, P2, P3, "Here are the gifts we picked for ferry fans:", *items]
+    # "More:" above headlines is a related-stories header
+    more = ["More:", "Storm closes ports", "Council tax to rise", "Ferry strike called off"]
+    assert clean_article([P1, P2, *more, P3], title="x").blocks == [P1, P2, P3]
     # a numbered list under a related-stories header is the header's, not the article's
     most_read = ["Most read", "1) Storm closes ports", "2) Council tax to rise", "3) Ferry strike called off"]
     assert clean_article([P1, P2, P3, *most_read], title="x").blocks == [P1, P2, P3]
