@@ -122,20 +122,28 @@ def has_trailing_credit(line: str) -> bool:
     return s.endswith((")", "]", ").", "].")) and _TRAILING_CREDIT.fullmatch(s) is not None
 
 
+_BYLINE_TAIL = re.compile(r"\s+(?:[|?•·/／]|on|at|[-–—])\s+", re.IGNORECASE)
+_BYLINE_TAIL_TEXT = re.compile(r"\d|\bmore (?:by|from) (?:this )?(?:author|writer|reporter)\b|\b(?:updated|posted|published)\b",
+                               re.IGNORECASE)
+
+
 def byline_author(line: str) -> str | None:
     """The author named by a byline line ('By BARBARA VANCHERI' -> 'Barbara Vancheri'), else None."""
     s = line.strip(" .|-–—•")
     if len(s) > 160 or not _BY_WORD.match(s) and not _BYLINE_PREFIX.match(s):
         return None
-    words = s.split()
-    if len(words) > 16:
-        return None
-    m = _BYLINE.fullmatch(s)
-    if m is None:
+    short = len(s.split()) <= 16
+    m = _BYLINE.fullmatch(s) if short else None
+    if m is None and short:
         dated = _TRAILING_DATE.search(s)  # "By Adrian Shaw 18/01/2008"
-        if dated is None or dated.start() == 0:
-            return None
-        m = _BYLINE.fullmatch(s[: dated.start()].rstrip(" ,|-–—"))
+        if dated is not None and dated.start() > 0:
+            m = _BYLINE.fullmatch(s[: dated.start()].rstrip(" ,|-–—"))
+    if m is None:
+        # "By Louis Jacobson on Monday, November 18th, 2019 at 11:04 a.m.", "By HNN Staff | November 18, 2019 ...",
+        # "By John Leyden ? More by this author": the name, a separator, then a date or the author's links
+        parts = _BYLINE_TAIL.split(s, maxsplit=1)
+        if len(parts) == 2 and len(parts[0].split()) <= 8 and _BYLINE_TAIL_TEXT.search(parts[1]):
+            m = _BYLINE.fullmatch(parts[0].rstrip(" ,"))
         if m is None:
             return None
     name = m.group("name").strip(" ,")

@@ -69,6 +69,9 @@ DEBRIS = [
     ("photo_caption", "This March 28, 2017, file photo, provided by the harbour authority, shows the old pier."),
     ("photo_caption", "In this Nov. 5, 2019 photo, a ferry leaves the northern pier."),
     ("photo_caption", "This illustration shows a concept of the new ferry terminal."),
+    ("photo_caption", "The mayor, left, and the harbour master are seen in this combined image."),
+    ("photo_caption", "A passenger took this image of the ferry leaving the northern pier on Monday."),
+    ("share_bar", "Blog This"), ("share_bar", "Recommend Don't Recommend"),
     ("copyright", "All rights reserved."),
     ("copyright", "No part of this site should be used in any other media without prior permission."),
     ("newsletter_plug", "Gazette News is now available on your cellphone."),
@@ -162,6 +165,8 @@ NEAR_MISSES = [
     "Also, the council said the ferry would run on public holidays.",
     "Want access to the pier? The council says you will need a permit from next month.",
     "No part of this plan was discussed with residents, the campaigners said.",
+    "By the end of the year on Monday 5 ferries will run, the council said.",
+    "The ferries are seen in this town as a lifeline, the mayor said.",
 ]
 
 
@@ -288,6 +293,8 @@ def test_byline_fills_author_and_dateline_fills_date():
     ("01/17 16:59:52 ET", None, "01/17"),  # month/day before a time
     ("Updated at 1:23 p.m.", None, None),  # a time alone: supplemental, but no date to fill
     ("Tucson, Arizona | Published: 01.09.2008", None, "01.09.2008"),  # a place beside the date
+    ("By Jane Roe on Monday, November 18th, 2019 at 11:04 a.m.", "Jane Roe", None),  # a byline with its date
+    ("By Jane Roe ? More by this author", "Jane Roe", None),
 ])
 def test_bylines_and_datelines_in_their_common_variants_go_to_captions(line, author, date):
     res = clean_article([line, P1, P2, P3], title="x")
