@@ -13,11 +13,11 @@ pattern catalogue.
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from timing import best_of, emit  # bench/timing.py (the scripts run as files)
 
 from cleaners import clean_article
 from cleaners.patterns import Matcher
@@ -31,15 +31,6 @@ def load(raw: Path) -> list[tuple[str, list[str]]]:
         title, _, body = p.read_text(encoding="utf-8", errors="replace").partition("\n")
         docs.append((title, [b for b in body.split("\n\n") if b.strip()]))
     return docs
-
-
-def best_of(repeat: int, fn: Callable[[], None]) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -59,7 +50,7 @@ def main(argv: list[str] | None = None) -> dict:
             clean_article(blocks, title=title)
 
     clean_all()  # warm up: the catalogue is compiled once per process
-    seconds = best_of(args.repeat, clean_all)
+    seconds = best_of(clean_all, args.repeat)
     # the catalogue's share: the same passes with the matcher timed alone
     matching = 0.0
     original = Matcher.match
@@ -84,9 +75,7 @@ def main(argv: list[str] | None = None) -> dict:
         "us_per_line": round(seconds / n_lines * 1e6, 2),
         "catalogue_share": round(matching / max(seconds, 1e-9), 2),
     }
-    print(json.dumps(res, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+    emit(res, args.json)
     return res
 
 

@@ -15,10 +15,10 @@ the number of copies it dropped (it should be close to the number planted).
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import time
 from pathlib import Path
+
+from timing import best_of, emit  # bench/timing.py (the scripts run as files)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,20 +57,13 @@ def main() -> None:
     if not arts:
         raise SystemExit(f"no .txt articles under {a.raw}")
     collapse(arts[0])  # compile / warm up
-    best = float("inf")
-    dropped = 0
-    for _ in range(3):
-        t0 = time.perf_counter()
-        results = [collapse(p) for p in arts]
-        best = min(best, time.perf_counter() - t0)
-        dropped = sum(len(r.dropped) for r in results)
+    dropped = sum(len(r.dropped) for r in (collapse(p) for p in arts))
+    best = best_of(lambda: [collapse(p) for p in arts])
     res = {"articles": len(arts), "paragraphs_per_article": round(sum(map(len, arts)) / len(arts), 1),
            "words_per_article": round(sum(len(" ".join(p).split()) for p in arts) / len(arts)),
            "planted_copies": planted, "dropped_copies": dropped,
            "us_per_article": round(best / len(arts) * 1e6, 1)}
-    print(json.dumps(res, indent=1))
-    if a.json:
-        Path(a.json).write_text(json.dumps(res, indent=1))
+    emit(res, a.json)
 
 
 if __name__ == "__main__":

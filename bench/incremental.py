@@ -14,7 +14,6 @@ Inputs are identified by (source_file, source_line), so a JSONL record is one it
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import tempfile
 import zlib
@@ -22,6 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 import pyarrow.dataset as ds
+from timing import emit  # bench/timing.py (the scripts run as files)
 
 from flows.pipeline import run_pipeline
 
@@ -100,9 +100,7 @@ def main(argv: list[str] | None = None) -> dict:
             "earlier_rows_moved": sum(m["counts"].get("earlier_rows_moved", 0) for m in manifests),
             "duplicates_pointing_forward": forward,
         }
-    print(json.dumps(res, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+    emit(res, args.json)
     return res
 
 

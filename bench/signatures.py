@@ -18,11 +18,10 @@ for real news text), cycled up to --n articles. The best of three passes is repo
 from __future__ import annotations
 
 import argparse
-import json
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_of, emit  # bench/timing.py (the scripts run as files)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,15 +32,6 @@ def texts(raw: Path, n: int) -> list[str]:
     if not found:
         raise SystemExit(f"no .txt articles under {raw}")
     return [found[i % len(found)] for i in range(n)]
-
-
-def best_of(fn, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main() -> None:
@@ -88,9 +78,7 @@ def main() -> None:
     res = {"articles": len(docs), "words_per_article": round(words), "identical_signatures": same,
            "ours_articles_per_s": round(len(docs) / t_ours), "datasketch_articles_per_s": round(len(docs) / t_theirs),
            "speedup": round(t_theirs / t_ours, 1)}
-    print(json.dumps(res, indent=1))
-    if a.json:
-        Path(a.json).write_text(json.dumps(res, indent=1))
+    emit(res, a.json)
 
 
 if __name__ == "__main__":
