@@ -46,3 +46,16 @@ def test_signature_collapse_and_dedupe_benches_complete_and_report(tmp_path):
     assert scale.returncode == 0, scale.stderr[-3000:]
     res = json.loads((tmp_path / "d.json").read_text())
     assert res["one_run"]["n"] == 2000 and "pipeline_lookup_500_vs_3000_in_3_files" in res
+
+
+def test_clean_and_incremental_benches_complete_and_report(tmp_path):
+    clean = subprocess.run([sys.executable, "bench/clean.py", "raw", "--repeat", "1", "--json", str(tmp_path / "k.json")],
+                           cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert clean.returncode == 0, clean.stderr[-3000:]
+    res = json.loads((tmp_path / "k.json").read_text())
+    assert res["articles"] >= 3 and res["ms_per_article"] > 0 and 0 < res["catalogue_share"] < 1
+    inc = subprocess.run([sys.executable, "bench/incremental.py", "raw", "--parts", "2", "--json", str(tmp_path / "i.json")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert inc.returncode == 0, inc.stderr[-3000:]
+    res = json.loads((tmp_path / "i.json").read_text())
+    assert res["items"] == res["items_in_both"] > 0 and res["duplicates_pointing_forward"] == 0
