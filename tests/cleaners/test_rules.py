@@ -335,6 +335,10 @@ def test_a_numbered_list_the_article_ends_with_stays_whatever_its_items_look_lik
     res = clean_article([P1, P2, P3, "Here are the gifts we picked for ferry fans:", *items, "Share this", "Most read"],
                         title="x")
     assert res.blocks == [P1, P2, P3, "Here are the gifts we picked for ferry fans:", *items]
+    # so is a short "<topic> Headlines / Stories / News" line, with its headlines
+    nfl = ["NFL Headlines", "Storm closes ports", "Council tax to rise", "Ferry strike called off"]
+    assert clean_article([P1, P2, P3, *nfl], title="x").blocks == [P1, P2, P3]
+    assert clean_article([P1, "The good news", P2, P3], title="x").blocks == [P1, "The good news", P2, P3]
     # "More:" above headlines is a related-stories header
     more = ["More:", "Storm closes ports", "Council tax to rise", "Ferry strike called off"]
     assert clean_article([P1, P2, *more, P3], title="x").blocks == [P1, P2, P3]
