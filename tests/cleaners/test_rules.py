@@ -63,6 +63,7 @@ DEBRIS = [
     ("share_bar", "Technorati"), ("newsletter_plug", "Sign up now!"), ("copyright", "Published by"),
     ("widget_label", "Click here to enlarge."), ("widget_label", "Thanks for watching! Visit website"),
     ("read_more", "On PortsideGazette.com: Ferry fares to rise in May"), ("read_more", "Also: See our ferry coverage"),
+    ("read_more", "Ferry review: my new favourite way to work [Video]"),
     ("newsletter_plug", "Let our news meet your inbox. The stories that matter, delivered weekday mornings."),
     ("newsletter_plug", "Do you rely on our reporting? Click here to support it."),
     ("newsletter_plug", "CLICK HERE TO GET THE GAZETTE APP"),
