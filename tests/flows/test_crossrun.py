@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from flows.config import RunConfig
 from flows.pipeline import run_pipeline
@@ -82,6 +84,32 @@ def _two_briefs_then_the_story(raw: Path, out: Path, config: RunConfig | None = 
         write_story(raw, name, "Storm", paras)
         manifests.append(run_pipeline(raw, out, config=config))
     return manifests
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(0, 2), min_size=len(STORIES) + 2, max_size=len(STORIES) + 2))
+@example(runs=[2] * len(STORIES) + [0, 1])  # the two briefs in runs 0 and 1, every full copy in run 2: a merge
+def test_any_split_into_runs_keeps_every_input_once_and_every_cluster_one_survivor(tmp_path_factory, runs):
+    """Whatever runs the inputs arrive in (merges of earlier clusters included): each input is in exactly
+    one table, each cluster has exactly one kept row, and every duplicate points at that kept row,
+    written by its own or an earlier run."""
+    base = tmp_path_factory.mktemp("split")
+    names = sorted(STORIES) + ["brief-1.txt", "brief-2.txt"]
+    paras = {**STORIES, "brief-1.txt": S.BASE[:3], "brief-2.txt": S.BASE[-3:]}
+    raw, out = base / "raw", base / "out"
+    for r in range(3):
+        batch = [n for n, k in zip(names, runs, strict=True) if k == r]
+        for n in batch:
+            write_story(raw, n, n, paras[n])
+        if batch:
+            run_pipeline(raw, out)
+    kept, dups = rows(out, "articles"), rows(out, "duplicates")
+    assert sorted(r["source_file"] for r in kept + dups) == sorted(names)
+    survivor = {r["cluster_id"]: r for r in kept}
+    assert len(survivor) == len(kept)
+    for d in dups:
+        assert survivor[d["cluster_id"]]["article_id"] == d["duplicate_of"]
+        assert survivor[d["cluster_id"]]["run_id"] <= d["run_id"]
 
 
 def test_a_later_story_joining_two_earlier_clusters_merges_them_as_one_run_would(tmp_path):
@@ -405,5 +433,5 @@ def test_a_damaged_lookup_store_is_scanned_around_and_written_again(tmp_path):
     assert sorted(f for st in stores for f in st.files) == sorted(files)  # and the store was written again
     import numpy as np
 
-    for st in stores:
-        assert len(np.load(st.folder / "band.npy")) == st.n * RunConfig().corpus_params().bands
+    for store in stores:
+        assert len(np.load(store.folder / "band.npy")) == store.n * RunConfig().corpus_params().bands
