@@ -74,6 +74,8 @@ DEBRIS = [
     ("photo_caption", "A passenger took this image of the ferry leaving the northern pier on Monday."),
     ("share_bar", "Blog This"), ("share_bar", "Recommend Don't Recommend"),
     ("copyright", "All rights reserved."),
+    ("reporter_credit", "Gazette writer Jane Roe contributed to this report."),
+    ("reporter_credit", "Jane Roe in Portside contributed to the reporting of this story."),
     ("copyright", "No part of this site should be used in any other media without prior permission."),
     ("newsletter_plug", "Gazette News is now available on your cellphone."),
     ("newsletter_plug", "Get breaking harbour news and the latest updates on ferries and more!"),
@@ -125,6 +127,10 @@ def test_debris_line_is_removed_by_its_rule(reason, line):
     ("author_bio", "Jane Roe is a freelance writer based in Toronto. Her work has appeared in many papers."),
     ("author_bio", "Jane joined the Gazette in March 2017. She has been reporting on the harbour since."),
     ("author_bio", "Email Jane Roe at jroe@example.com or follow her on Twitter."),
+    ("author_bio", "Jane covers the harbour for the Gazette and hosts its weekly podcast."),
+    ("author_bio", "Über Jane Roe"),
+    ("comment_section", "We'd like your thoughts on this story. Please keep them civil."),
+    ("navigation", "タグ: ソフトウェア"),
 ])
 def test_edge_and_section_rules_at_the_end(reason, line):
     assert removed_reason(line, where="end") == reason
