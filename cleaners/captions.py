@@ -101,6 +101,8 @@ _GLUED = re.compile(r"(?P<caption>.{8,600}?[.!?”\"’])\s*(?P<credit>(?:(?:cre
                     re.IGNORECASE)
 _GLUED_MARKER = re.compile(r"\b(?:photo\w*|image|picture|credit|getty|reuters|ap|afp|epa|shutterstock|alamy)\b|/",
                            re.IGNORECASE)
+# "... after a hunter killed and ate a rabbitCredit: Getty - Contributor": a "Credit:" label glued to the caption
+_GLUED_LABEL = re.compile(r"(?P<caption>.{8,600}?[a-z)\]])(?P<credit>(?:Credit|Photo|Picture|Image)s?:\s*[^.!?…]{2,80})")
 _CREDIT_DOTS = re.compile(r"^(credit|photo|image)\s*(?:\.{2,}|…)\s*", re.IGNORECASE)
 
 
@@ -109,7 +111,7 @@ def has_glued_credit(line: str) -> bool:
     s = line.strip()
     if not s or s[-1] in '.!?…"”’' or _GLUED_MARKER.search(s, max(0, len(s) - 130)) is None:
         return False  # a credit ends the line, without a full stop, and names itself in the last 120 characters
-    m = _GLUED.fullmatch(s)
+    m = _GLUED.fullmatch(s) or _GLUED_LABEL.fullmatch(s)
     if m is None:
         return False
     credit = _CREDIT_DOTS.sub(r"\1: ", m.group("credit").strip())

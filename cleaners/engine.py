@@ -384,7 +384,7 @@ def _cuts(lines: list[_Line], matched: list) -> None:
             for ln in lines[i + 1:]:
                 if ln.reason:
                     continue
-                if ln.cls != "short":
+                if ln.cls != "short" or _WIRE_LEDE.match(ln.text):  # a sentence, or an article's datelined lede
                     break
                 _drop(ln, rule.name, "headline under a related-stories header")
 

@@ -76,6 +76,8 @@ DEBRIS = [
     ("copyright", "All rights reserved."),
     ("reporter_credit", "Gazette writer Jane Roe contributed to this report."),
     ("reporter_credit", "Jane Roe in Portside contributed to the reporting of this story."),
+    ("reporter_credit", "News reporter @JaneRoe1"), ("cookie_notice", "on this site, please read our Privacy Policy."),
+    ("share_bar", "From here you can save the story to a social bookmarking site."), ("share_bar", "Add RSS Feeds"),
     ("copyright", "No part of this site should be used in any other media without prior permission."),
     ("newsletter_plug", "Gazette News is now available on your cellphone."),
     ("newsletter_plug", "Get breaking harbour news and the latest updates on ferries and more!"),
@@ -234,7 +236,8 @@ def test_caption_with_credit_leaves_the_body_for_captions():
                                     "Image caption The ferry at dawn", "(Image credit: NASA)",
                                     "Jane Roe/Associated Press", "Jane Roe/Harbour Times/Getty Images",
                                     "Jane Roe, AP", "Courtesy of Jane Roe", "личный архив Анны Ивановой",
-                                    "Media captionThe ferry leaving the northern pier"])
+                                    "Media captionThe ferry leaving the northern pier",
+                                    "The ferry leaves the northern pier at dawnCredit: Getty Images"])
 def test_photo_credits(credit):
     res = clean_article([P1, credit, P2, P3], title="x")
     assert credit in res.captions
@@ -346,6 +349,10 @@ def test_a_numbered_list_the_article_ends_with_stays_whatever_its_items_look_lik
     nfl = ["NFL Headlines", "Storm closes ports", "Council tax to rise", "Ferry strike called off"]
     assert clean_article([P1, P2, P3, *nfl], title="x").blocks == [P1, P2, P3]
     assert clean_article([P1, "The good news", P2, P3], title="x").blocks == [P1, "The good news", P2, P3]
+    # a datelined lede under such a header is the article's start, not a headline
+    lede = "PORTSIDE, England (AP) — The latest on the ferry strike (all times local):"
+    res = clean_article(["More from the Gazette", "Storm closes ports", lede, P1, P2, P3], title="x")
+    assert res.blocks == [lede, P1, P2, P3]
     # "More:" above headlines is a related-stories header
     more = ["More:", "Storm closes ports", "Council tax to rise", "Ferry strike called off"]
     assert clean_article([P1, P2, *more, P3], title="x").blocks == [P1, P2, P3]
