@@ -64,6 +64,7 @@ DEBRIS = [
     ("widget_label", "Click here to enlarge."), ("widget_label", "Thanks for watching! Visit website"),
     ("read_more", "On PortsideGazette.com: Ferry fares to rise in May"), ("read_more", "Also: See our ferry coverage"),
     ("read_more", "Ferry review: my new favourite way to work [Video]"),
+    ("read_more", "Go to The Harbour Blog »"), ("read_more", "Ferry news and analysis from the staff of the Gazette."),
     ("newsletter_plug", "Let our news meet your inbox. The stories that matter, delivered weekday mornings."),
     ("newsletter_plug", "Do you rely on our reporting? Click here to support it."),
     ("newsletter_plug", "CLICK HERE TO GET THE GAZETTE APP"),
@@ -174,6 +175,7 @@ NEAR_MISSES = [
     "Also, the council said the ferry would run on public holidays.",
     "Want access to the pier? The council says you will need a permit from next month.",
     "No part of this plan was discussed with residents, the campaigners said.",
+    "Go to the council meeting on Tuesday if you want to be heard, the mayor said.",
     "By the end of the year on Monday 5 ferries will run, the council said.",
     "The ferries are seen in this town as a lifeline, the mayor said.",
 ]
