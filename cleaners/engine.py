@@ -51,6 +51,7 @@ NEAR_WORDS = 4  # a sentence-like line with this many words is a short sentence
 LEAD_GAP = 8  # lines of page furniture between a run of good paragraphs above and the article below
 TAIL_MAX_PARAGRAPHS = 2  # a run below the article's furniture with at most this many good paragraphs may be left out
 LEAD_SHARE = 0.1  # such a run above with fewer good words than this share of the rest is not the article
+EDGE_WIDGET_LINES = 3  # this many edge-rule lines in a row are a widget wherever they stand (3 'Click here' promos)
 CUT_MIN_GOOD_WORDS = 80  # a comment/related marker cuts the rest only after this much body text
 LIST_MIN_ITEMS = 3  # a numbered list of at least this many lines of one shape continues the body
 # A data table the body ends with (a scoreboard, a results grid): at least TABLE_MIN_CELLS short
@@ -302,9 +303,10 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
     live = [i for i, ln in enumerate(lines) if not ln.reason]
     pairs = [(a, b) for a, b in zip(live, live[1:], strict=False) if a in edge_set and b in edge_set]
     stacked = {i for pair in pairs for i in pair}
+    widget = _edge_runs(live, edge_set, EDGE_WIDGET_LINES)  # inside the body too: a promo box, a menu
     for i in edge_only:
         rule = matched[i]
-        if rule is not None and _outside_body(lines, i, first, last, i in stacked):
+        if rule is not None and (i in widget or _outside_body(lines, i, first, last, i in stacked)):
             _drop(lines[i], rule.name, rule.description)
     first, last = _body_span(lines)
     if first is not None and not extracted:
@@ -352,6 +354,20 @@ def _tail_furniture(lines: Sequence[_Line], first: int, last: int) -> int:
         small = sum(lines[i].words for i in below) < LEAD_SHARE * sum(lines[i].words for i in good if i <= a)
         return a if len(below) <= TAIL_MAX_PARAGRAPHS and small else last
     return last
+
+
+def _edge_runs(live: Sequence[int], edge: Collection[int], min_run: int) -> set[int]:
+    """The edge-rule lines in runs of at least `min_run` consecutive live lines."""
+    out: set[int] = set()
+    run: list[int] = []
+    for i in [*live, -1]:
+        if i in edge:
+            run.append(i)
+            continue
+        if len(run) >= min_run:
+            out.update(run)
+        run = []
+    return out
 
 
 def _outside_body(lines: list[_Line], i: int, first: int | None, last: int, stacked: bool) -> bool:

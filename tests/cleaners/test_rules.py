@@ -132,6 +132,9 @@ def test_debris_line_is_removed_by_its_rule(reason, line):
     ("author_bio", "Email Jane Roe at jroe@example.com or follow her on Twitter."),
     ("author_bio", "Jane covers the harbour for the Gazette and hosts its weekly podcast."),
     ("author_bio", "Über Jane Roe"),
+    ("author_bio", "Gazette Sports Writer"),
+    ("newsletter_plug", "Welcome to the Gazette's Daily Deals, your source for the best deals on ferry gear."),
+    ("photo_caption", "Jane Roe, governor of the province, pictured at the pier opening in 2018."),
     ("comment_section", "We'd like your thoughts on this story. Please keep them civil."),
     ("navigation", "タグ: ソフトウェア"),
 ])
@@ -176,6 +179,7 @@ NEAR_MISSES = [
     "Want access to the pier? The council says you will need a permit from next month.",
     "No part of this plan was discussed with residents, the campaigners said.",
     "Go to the council meeting on Tuesday if you want to be heard, the mayor said.",
+    "The man pictured in the video has not been found, police said.",
     "By the end of the year on Monday 5 ferries will run, the council said.",
     "The ferries are seen in this town as a lifeline, the mayor said.",
 ]
@@ -420,6 +424,13 @@ def test_a_section_break_and_a_price_inside_the_body_stay_at_the_edges_they_go()
     assert res.blocks == [P1, "___", P2, "$139.00", P3]
     assert [r.reason for r in res.removed] == ["page_header", "page_footer"]
     assert removed_reason("| | |") == "no_letters"
+
+
+def test_three_calls_to_action_in_a_row_are_a_widget_even_inside_the_body():
+    promo = ["Click here to bet on the match!", "Click here for our transfer centre!", "Click here for text alerts!"]
+    assert clean_article([P1, *promo, P2, P3], title="x").blocks == [P1, P2, P3]
+    # one inside the body is the article's own link sentence
+    assert clean_article([P1, promo[0], P2, P3], title="x").blocks == [P1, promo[0], P2, P3]
 
 
 def test_calls_to_action_with_only_a_removed_line_between_them_are_a_stack():
