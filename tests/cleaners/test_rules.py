@@ -87,6 +87,8 @@ DEBRIS = [
     ("newsletter_plug", "Want online access to the Gazette? Click here to subscribe."),
     ("widget_label", "To find reference information about the words used in this article, double-click on any word."),
     ("share_bar", "Font Scale: A A A"),
+    ("share_bar", "A A A"), ("share_bar", "Storm photo gallery Email to a friend Printer friendly"),
+    ("read_more", "« Ferry fares to rise in May | Main | Council tax vote »"),
     ("related_header", "Related Articles"), ("related_header", "You may also like"), ("related_header", "Recommended"),
     ("related_header", "Read on:"), ("related_header", "Você pode gostar..."), ("related_header", "Читайте также:"),
     ("share_bar", "Like this article?"), ("share_bar", "Enjoyed this story? Share it with your friends"),
