@@ -12,7 +12,7 @@ import importlib
 import logging
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -226,6 +226,26 @@ def _needles(pattern: str) -> frozenset[str] | None:
     return of_seq(items)
 
 
+def _trie_pattern(literals: Collection[str]) -> str:
+    """A regex matching any of `literals`, written as a trie ('ab(?:c|d)' for 'abc', 'abd'): at each
+    offset of a line only the branch of its next character is tried, not every literal in turn."""
+    trie: dict[str, Any] = {}
+    for lit in literals:
+        node = trie
+        for ch in lit:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a literal ends here
+
+    def walk(node: dict[str, Any]) -> str:
+        if "" in node and len(node) == 1:
+            return ""
+        alts = [re.escape(ch) + walk(child) for ch, child in sorted(node.items()) if ch]
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body  # a shorter literal ends here: the rest is optional
+
+    return walk(trie)
+
+
 class Matcher:
     """All rules that apply to one site, compiled into one alternation per engine (one pass per line).
 
@@ -256,8 +276,8 @@ class Matcher:
         self.builtin_regex = re.compile("|".join(
             f"(?P<r{i}>{'|'.join(f'(?:{p})' for p in pats)})" for i, pats in rest), re.IGNORECASE) if rest else None
         # one search for any floating pattern's literal: most lines hold none and skip them all
-        literals = sorted({n for _, ns, _ in self.floating for n in ns}, key=lambda n: (-len(n), n))
-        self.any_needle = re.compile("|".join(map(re.escape, literals))) if literals else None
+        literals = {n for _, ns, _ in self.floating for n in ns}
+        self.any_needle = re.compile(_trie_pattern(literals)) if literals else None
 
     @staticmethod
     def _alternation(rules: Sequence[Rule], offset: int) -> str:

@@ -76,6 +76,15 @@ _PIECES = [r.example for r in builtin_catalogue().rules] + [
 
 
 @SETTINGS
+@given(st.sets(st.text(alphabet="ab c[$.", min_size=1, max_size=6), min_size=1, max_size=12),
+       st.text(alphabet="ab c[$.x", max_size=40))
+def test_the_literal_trie_finds_a_literal_exactly_when_the_line_holds_one(literals, line):
+    from cleaners.patterns import _trie_pattern
+
+    assert bool(re.search(_trie_pattern(literals), line)) == any(lit in line for lit in literals)
+
+
+@SETTINGS
 @given(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=30)), max_size=4).map(" ".join))
 def test_prefiltered_matcher_picks_the_same_rule_as_one_alternation(text):
     """Patterns with a floating start are tried only on lines holding one of their literals: the rule
