@@ -246,6 +246,46 @@ def _trie_pattern(literals: Collection[str]) -> str:
     return walk(trie)
 
 
+def _first_chars(pattern: str) -> frozenset[str] | None:
+    """The characters (case-folded) a match of `pattern` can start with, or None when that is not
+    simply known (an optional or broad start)."""
+    try:
+        c = importlib.import_module("re._constants")
+        items = list(importlib.import_module("re._parser").parse(pattern, re.IGNORECASE))
+    except Exception:  # a private module of the standard library: never let it break matching
+        return None
+
+    def first(seq: list[Any]) -> set[str] | None:
+        if not seq:
+            return None
+        op, av = seq[0]
+        if op is c.LITERAL:
+            return {chr(av).casefold()}
+        if op is c.IN:
+            out: set[str] = set()
+            for o, a in av:
+                if o is c.LITERAL:
+                    out.add(chr(a).casefold())
+                elif o is c.RANGE and a[1] - a[0] <= 64:
+                    out.update(chr(x).casefold() for x in range(a[0], a[1] + 1))
+                else:
+                    return None
+            return out
+        if op is c.BRANCH:
+            alts = [first(list(alt)) for alt in av[1]]
+            return None if any(a is None for a in alts) else set().union(*alts)  # type: ignore[arg-type]
+        if op is c.SUBPATTERN:
+            return first(list(av[3]))
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
+            return first(list(av[2]))
+        return None
+
+    found = first(items)
+    # a case-folded character can stand for several (IGNORECASE matches 'K' and the Kelvin sign):
+    # keep only single characters, else give up
+    return frozenset(found) if found is not None and all(len(ch) == 1 for ch in found) else None
+
+
 class Matcher:
     """All rules that apply to one site, compiled into one alternation per engine (one pass per line).
 
@@ -275,9 +315,26 @@ class Matcher:
                 rest.append((i, tuple(kept)))
         self.builtin_regex = re.compile("|".join(
             f"(?P<r{i}>{'|'.join(f'(?:{p})' for p in pats)})" for i, pats in rest), re.IGNORECASE) if rest else None
+        # the same alternation cut by a line's first character: only the patterns that can start with it
+        # (and those whose start is not known) are tried
+        starts = [(i, p, _first_chars(p)) for i, pats in rest for p in pats]
+        chars = sorted({c for _, _, f in starts if f is not None for c in f})
+        self.by_first = {c: self._grouped([(i, p) for i, p, f in starts if f is None or c in f]) for c in chars}
+        self.any_first = self._grouped([(i, p) for i, p, f in starts if f is None])
         # one search for any floating pattern's literal: most lines hold none and skip them all
         literals = {n for _, ns, _ in self.floating for n in ns}
         self.any_needle = re.compile(_trie_pattern(literals)) if literals else None
+
+    @staticmethod
+    def _grouped(patterns: Sequence[tuple[int, str]]) -> re.Pattern[str] | None:
+        """One alternation of (rule index, pattern) pairs, a named group per rule, in catalogue order."""
+        by_rule: dict[int, list[str]] = {}
+        for i, p in patterns:
+            by_rule.setdefault(i, []).append(p)
+        if not by_rule:
+            return None
+        return re.compile("|".join(f"(?P<r{i}>{'|'.join(f'(?:{p})' for p in pats)})" for i, pats in sorted(by_rule.items())),
+                          re.IGNORECASE)
 
     @staticmethod
     def _alternation(rules: Sequence[Rule], offset: int) -> str:
@@ -296,7 +353,10 @@ class Matcher:
                 log.warning("user debris patterns timed out on a line of %d characters; line kept", len(key))
         if m is not None and m.lastgroup is not None:
             return self.rules[int(m.lastgroup[1:])]
-        m = self.builtin_regex.fullmatch(key) if self.builtin_regex is not None else None
+        # an ASCII first character picks its cut of the alternation; any other (case folding outside
+        # ASCII has surprises, 'İ' matches 'i') tries the whole of it
+        rx = self.by_first.get(key[0].lower(), self.any_first) if key[0].isascii() else self.builtin_regex
+        m = rx.fullmatch(key) if rx is not None else None
         found = int(m.lastgroup[1:]) if m is not None and m.lastgroup is not None else len(self.rules)
         if self.floating and found > self.floating[0][0] and self.any_needle is not None and (
                 self.any_needle.search(low := key.lower())):
