@@ -73,6 +73,7 @@ _RELATIVE_DATE = re.compile(
     r"(?i)^(?:(?:posted|updated|published)\s*:?\s*)?(?:\d+|an?|one)\s+(?:minute|min|hour|hr|day|week|month|year)s?\s+ago$"
     r"|^(?:posted|updated|published|last updated)\s*(?:at|:)?\s*\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*(?:[a-z]{2,4})?$")
 _WORD = re.compile(r"[^\W\d_]+")
+_DIGIT = re.compile(r"\d")
 
 
 # A photographer's name with the outlet or agency: "John Raoux/Associated Press", "Michael Conroy, AP",
@@ -173,6 +174,8 @@ def _date_only(line: str) -> str | None:
     s = line.strip(" []()|-–—•:")
     if not s or len(s) > 120:
         return None
+    if _DIGIT.search(s) is None:
+        return None  # every date form has a digit: most short lines (headings, labels) stop here
     if _RELATIVE_DATE.match(s):
         return None  # "2 hours ago" carries no date to keep, but is still a dateline-like label
     m = _DATE.search(s)
