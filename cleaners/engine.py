@@ -18,9 +18,12 @@ How an article is judged, in order (each step is a small named function below):
    lines of 12 words or more that lost their full stop: a scraped lede, a last paragraph). Lines
    before it (`page_header`) and after it (`page_footer`) go, except short sentences that touch
    the body and a data list, a list numbered 1, 2, 3 or a table of short cells the body ends with
-   (`_list_run`, `_enumerated_run`, `_table_run`); inside it, short lines stay (headings, list items, one-line
-   quotes) unless a rule above named them. Edge-only catalogue rules ("Click here", navigation)
-   apply outside the body, but a lone such sentence leading into the body stays.
+   (`_list_run`, `_enumerated_run`, `_table_run`); a small run of paragraphs above or below a wide
+   stretch of furniture is a teaser, not the body (`_lead_in_furniture`, `_tail_furniture`);
+   inside it, short lines stay (headings, list items, one-line quotes) unless a rule above named
+   them. Edge-only catalogue rules ("Click here", navigation, an author's bio) apply outside the
+   body, and to three or more of them in a row anywhere, but a lone such sentence leading into the
+   body stays.
 
 Nothing is ever rewritten: a line is kept as it is (normalised) or removed whole, with a reason.
 """
