@@ -325,38 +325,46 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
 _WIRE_LEDE = re.compile(r"[A-Z][A-Z'’.-]+(?:[ ,]+[A-Z][\w'’.-]*){0,4}\s*(?:\([^)]{1,40}\))?\s*(?:[-–—]{1,2}|:)\s")
 
 
+def _good_lines(lines: Sequence[_Line], lo: int, hi: int) -> list[int]:
+    """The good paragraphs among lines lo..hi (inclusive) that no rule removed."""
+    return [i for i in range(lo, hi + 1) if not lines[i].reason and lines[i].cls == "good"]
+
+
+def _wide_gaps(lines: Sequence[_Line], first: int, last: int) -> list[tuple[int, int]]:
+    """Consecutive good paragraphs (a, b) of the body with a wide stretch of page furniture between them:
+    at least LEAD_GAP lines that rules removed or that are short non-sentences."""
+    good = _good_lines(lines, first, last)
+    return [(a, b) for a, b in zip(good, good[1:], strict=False)
+            if sum(1 for k in range(a + 1, b) if lines[k].reason or lines[k].cls == "short") >= LEAD_GAP]
+
+
 def _lead_in_furniture(lines: Sequence[_Line], first: int, last: int) -> int:
-    """The body's first line once a small run of good paragraphs above a wide stretch of page
-    furniture is left out: a teaser, a caption or a promo printed above the site's menus and
-    headline lists, not the article's start. Wide: at least LEAD_GAP lines between the runs that
-    rules removed or that are short non-sentences; small: under LEAD_SHARE of the good words below.
-    A run that opens with a wire dateline ('LARKANA, PAKISTAN — ...') is the article's lede and stays."""
-    good = [i for i in range(first, last + 1) if not lines[i].reason and lines[i].cls == "good"]
-    for a, b in zip(good, good[1:], strict=False):
-        gap = sum(1 for k in range(a + 1, b) if lines[k].reason or lines[k].cls == "short")
-        if gap < LEAD_GAP:
-            continue
-        above = sum(lines[i].words for i in good if i <= a)
-        below = sum(lines[i].words for i in good if i >= b)
-        if above >= LEAD_SHARE * below or any(_WIRE_LEDE.match(lines[i].text) for i in good if i <= a):
-            return first
-        return b
-    return first
+    """The body's first line once a small run of good paragraphs above the first wide stretch of page
+    furniture (`_wide_gaps`) is left out: a teaser, a caption or a promo printed above the site's
+    menus and headline lists, not the article's start. Small: under LEAD_SHARE of the good words
+    below. A run that opens with a wire dateline ('LARKANA, PAKISTAN — ...') is the article's lede
+    and stays."""
+    gaps = _wide_gaps(lines, first, last)
+    if not gaps:
+        return first
+    a, b = gaps[0]
+    if _good_words(lines, first, a + 1) >= LEAD_SHARE * _good_words(lines, b, last + 1) or any(
+            _WIRE_LEDE.match(lines[i].text) for i in _good_lines(lines, first, a)):
+        return first
+    return b
 
 
 def _tail_furniture(lines: Sequence[_Line], first: int, last: int) -> int:
-    """The body's last line once a run of at most TAIL_MAX_PARAGRAPHS good paragraphs below a wide
-    stretch of page furniture (LEAD_GAP lines, as above the body) is left out when it is small beside
-    the article (under LEAD_SHARE of its good words): a related story's summary, a promo or a bio
-    printed below the share bars and headline lists."""
-    good = [i for i in range(first, last + 1) if not lines[i].reason and lines[i].cls == "good"]
-    for a, b in reversed(list(zip(good, good[1:], strict=False))):
-        if sum(1 for k in range(a + 1, b) if lines[k].reason or lines[k].cls == "short") < LEAD_GAP:
-            continue
-        below = [i for i in good if i >= b]
-        small = sum(lines[i].words for i in below) < LEAD_SHARE * sum(lines[i].words for i in good if i <= a)
-        return a if len(below) <= TAIL_MAX_PARAGRAPHS and small else last
-    return last
+    """The body's last line once a run of at most TAIL_MAX_PARAGRAPHS good paragraphs below the last
+    wide stretch of page furniture (`_wide_gaps`) is left out when it is small beside the article
+    (under LEAD_SHARE of its good words): a related story's summary, a promo or a bio printed below
+    the share bars and headline lists."""
+    gaps = _wide_gaps(lines, first, last)
+    if not gaps:
+        return last
+    a, b = gaps[-1]
+    small = _good_words(lines, b, last + 1) < LEAD_SHARE * _good_words(lines, first, a + 1)
+    return a if len(_good_lines(lines, b, last)) <= TAIL_MAX_PARAGRAPHS and small else last
 
 
 def _edge_runs(live: Sequence[int], edge: Collection[int], min_run: int) -> set[int]:

@@ -173,6 +173,16 @@ def match_key(line: str) -> str:
     return line.strip(_EDGE_PUNCT).rstrip(".!").strip(_EDGE_PUNCT)
 
 
+def _parse(pattern: str, flags: int = 0) -> tuple[Any, list[Any]] | None:
+    """(the regex constants module, the parsed items) from the standard library's regex parser, or None
+    when it is unavailable (a private module: never let it break matching) or fails."""
+    try:
+        return (importlib.import_module("re._constants"),
+                list(importlib.import_module("re._parser").parse(pattern, flags)))
+    except Exception:
+        return None
+
+
 def _needles(pattern: str) -> frozenset[str] | None:
     """For a pattern that starts with a floating run ('.{0,120}', '[\\w ]{1,80}'): literals of which any
     matching line contains at least one (lower-cased), else None (no such prefilter, or another shape).
@@ -181,11 +191,10 @@ def _needles(pattern: str) -> frozenset[str] | None:
     substring test in C rules out almost all lines first. Uses the standard library's regex parser;
     when it is unavailable or the pattern is beyond this analysis, the pattern simply has no prefilter.
     """
-    try:
-        c = importlib.import_module("re._constants")
-        items = list(importlib.import_module("re._parser").parse(pattern))
-    except Exception:  # a private module of the standard library: never let it break matching
+    parsed = _parse(pattern)
+    if parsed is None:
         return None
+    c, items = parsed
     repeats = (c.MAX_REPEAT, c.MIN_REPEAT)
     if not items or items[0][0] not in repeats or items[0][1][1] < 20:
         return None
@@ -249,11 +258,10 @@ def _trie_pattern(literals: Collection[str]) -> str:
 def _first_chars(pattern: str) -> frozenset[str] | None:
     """The characters (case-folded) a match of `pattern` can start with, or None when that is not
     simply known (an optional or broad start)."""
-    try:
-        c = importlib.import_module("re._constants")
-        items = list(importlib.import_module("re._parser").parse(pattern, re.IGNORECASE))
-    except Exception:  # a private module of the standard library: never let it break matching
+    parsed = _parse(pattern, re.IGNORECASE)
+    if parsed is None:
         return None
+    c, items = parsed
 
     def first(seq: list[Any]) -> set[str] | None:
         if not seq:
@@ -286,6 +294,15 @@ def _first_chars(pattern: str) -> frozenset[str] | None:
     return frozenset(found) if found is not None and all(len(ch) == 1 for ch in found) else None
 
 
+def _alternation_of(patterns: Sequence[tuple[int, str]]) -> str:
+    """One alternation of (rule index, pattern) pairs: a named group per rule ('r<index>'), rules in
+    catalogue order, so the first group that matches names the first matching rule."""
+    by_rule: dict[int, list[str]] = {}
+    for i, p in patterns:
+        by_rule.setdefault(i, []).append(p)
+    return "|".join(f"(?P<r{i}>{'|'.join(f'(?:{p})' for p in pats)})" for i, pats in sorted(by_rule.items()))
+
+
 class Matcher:
     """All rules that apply to one site, compiled into one alternation per engine (one pass per line).
 
@@ -301,23 +318,19 @@ class Matcher:
         self.rules = tuple(user + builtin)
         self.n_user = len(user)
         self.user_regex = regex.compile(self._alternation(user, 0), regex.IGNORECASE | regex.VERSION0) if user else None
-        rest: list[tuple[int, tuple[str, ...]]] = []
+        rest: list[tuple[int, str]] = []  # (rule index, pattern) of the built-in patterns in the alternation
         self.floating: list[tuple[int, frozenset[str], re.Pattern[str]]] = []
         for i, r in enumerate(builtin, start=len(user)):
-            kept = []
             for p in r.patterns:
                 needles = _needles(p)
                 if needles:
                     self.floating.append((i, needles, re.compile(p, re.IGNORECASE)))
                 else:
-                    kept.append(p)
-            if kept:
-                rest.append((i, tuple(kept)))
-        self.builtin_regex = re.compile("|".join(
-            f"(?P<r{i}>{'|'.join(f'(?:{p})' for p in pats)})" for i, pats in rest), re.IGNORECASE) if rest else None
+                    rest.append((i, p))
+        self.builtin_regex = self._grouped(rest)
         # the same alternation cut by a line's first character: only the patterns that can start with it
         # (and those whose start is not known) are tried
-        starts = [(i, p, _first_chars(p)) for i, pats in rest for p in pats]
+        starts = [(i, p, _first_chars(p)) for i, p in rest]
         chars = sorted({c for _, _, f in starts if f is not None for c in f})
         self.by_first = {c: self._grouped([(i, p) for i, p, f in starts if f is None or c in f]) for c in chars}
         self.any_first = self._grouped([(i, p) for i, p, f in starts if f is None])
@@ -327,18 +340,12 @@ class Matcher:
 
     @staticmethod
     def _grouped(patterns: Sequence[tuple[int, str]]) -> re.Pattern[str] | None:
-        """One alternation of (rule index, pattern) pairs, a named group per rule, in catalogue order."""
-        by_rule: dict[int, list[str]] = {}
-        for i, p in patterns:
-            by_rule.setdefault(i, []).append(p)
-        if not by_rule:
-            return None
-        return re.compile("|".join(f"(?P<r{i}>{'|'.join(f'(?:{p})' for p in pats)})" for i, pats in sorted(by_rule.items())),
-                          re.IGNORECASE)
+        """One compiled alternation of (rule index, pattern) pairs (`_alternation_of`), None when empty."""
+        return re.compile(_alternation_of(patterns), re.IGNORECASE) if patterns else None
 
     @staticmethod
     def _alternation(rules: Sequence[Rule], offset: int) -> str:
-        return "|".join(f"(?P<r{offset + i}>{'|'.join(f'(?:{p})' for p in r.patterns)})" for i, r in enumerate(rules))
+        return _alternation_of([(offset + i, p) for i, r in enumerate(rules) for p in r.patterns])
 
     def match(self, line: str) -> Rule | None:
         """The first rule whose pattern matches the whole (decoration-stripped) line, else None."""

@@ -448,7 +448,6 @@ def _merges(corpus: Corpus, old: list[int], neighbours: dict[int, list[tuple[int
     if not merge:
         stats["earlier_clusters_left_apart"] = stats.get("earlier_clusters_left_apart", 0) + len(absorbed)
         return []
-    stats["earlier_clusters_merged"] = stats.get("earlier_clusters_merged", 0) + len(absorbed)
     out = []
     for c in absorbed:
         members = by_cluster[c]
@@ -459,6 +458,8 @@ def _merges(corpus: Corpus, old: list[int], neighbours: dict[int, list[tuple[int
             continue
         out.append(Decision(demoted, cluster_id, survivor_id, corpus.ids[bridge[0]], "clusters_merged", bridge[2],
                             merged_cluster=c))
+    if out:
+        stats["earlier_clusters_merged"] = stats.get("earlier_clusters_merged", 0) + len(out)
     return out
 
 
