@@ -14,11 +14,13 @@ How an article is judged, in order (each step is a small named function below):
 5. a repeat of the title above the first body paragraph goes (`title_repeat`);
 6. every remaining line is classed `good` (a long sentence-like paragraph), `near` (a short
    sentence) or `short` (a label, a heading, a headline); the article's body is the run from the
-   first to the last good paragraph that no edge rule names (its ends reaching over running-text
-   lines of 12 words or more that lost their full stop: a scraped lede, a last paragraph). Lines
-   before it (`page_header`) and after it (`page_footer`) go, except short sentences that touch
-   the body and a data list, a list numbered 1, 2, 3 or a table of short cells the body ends with
-   (`_list_run`, `_enumerated_run`, `_table_run`); a small run of paragraphs above or below a wide
+   first to the last good paragraph that no edge rule names, or line of a data list of six or more
+   numbered lines of one shape (`_data_lists`: a calendar on a page with little prose), its ends
+   reaching over running-text lines of 12 words or more that lost their full stop (a scraped lede,
+   a last paragraph). Lines before it (`page_header`) and after it (`page_footer`) go, except
+   short sentences that touch the body and a data list, a list numbered 1, 2, 3, a table of short
+   cells or a list of phrases under a lead-in line ending with ':' the body ends with (`_list_run`,
+   `_enumerated_run`, `_table_run`, `_colon_list_run`); a small run of paragraphs above or below a wide
    stretch of furniture is a teaser, not the body (`_lead_in_furniture`, `_tail_furniture`);
    inside it, short lines stay (headings, list items, one-line quotes) unless a rule above named
    them. Edge-only catalogue rules ("Click here", navigation, an author's bio) apply outside the
@@ -421,7 +423,7 @@ def _body_span(lines: Sequence[_Line], edge: Collection[int] = ()) -> tuple[int 
     edge rule names (a call to action, an author's bio: they belong to the body only between its
     paragraphs, never at its ends) unless the article has nothing else."""
     good = [i for i, ln in enumerate(lines) if not ln.reason and ln.cls == "good"]
-    good = [i for i in good if i not in edge] or good
+    good = sorted({i for i in good if i not in edge} | _data_lists(lines)) or good
     if not good:
         return None, -1
     first, last = good[0], good[-1]
@@ -434,6 +436,32 @@ def _body_span(lines: Sequence[_Line], edge: Collection[int] = ()) -> tuple[int 
             break
         last = i
     return first, last
+
+
+DATA_LIST_MIN = 6  # this many lines in a row of one numbered shape are the article's own data (a calendar, a tour)
+DATA_LIST_KEY = 4  # lines of one shape: the same first DATA_LIST_KEY shape characters ('9a:9', 'a9--')
+
+
+def _data_lists(lines: Sequence[_Line]) -> set[int]:
+    """Lines in runs of at least DATA_LIST_MIN consecutive live lines of one shape that carries
+    numbers between words ('1a etapa: 10 de março – Interlagos', 'June 9 -- Venue, City, ST'): the
+    article's own data, a body anchor like a good paragraph even where the page has little prose.
+    A menu or archive list ('Route 6', 'January 2018 (5)') has one word run only and is not one."""
+    out: set[int] = set()
+    run: list[int] = []
+    shape = ""
+    for i, ln in enumerate([*lines, None]):
+        if ln is not None and ln.reason:
+            continue
+        s = _shape(ln.text) if ln is not None and ln.cls != "good" else ""
+        s = s[:DATA_LIST_KEY] if "9" in s and s.count("a") >= 2 and len(s) >= DATA_LIST_KEY else ""
+        if s and s == shape:
+            run.append(i)
+            continue
+        if len(run) >= DATA_LIST_MIN:
+            out.update(run)
+        run, shape = ([i], s) if s else ([], "")
+    return out
 
 
 def _unstopped_text(ln: _Line) -> bool:
@@ -554,13 +582,36 @@ def _table_run(lines: Sequence[_Line], start: int) -> int:
     return cells[-1] + 1
 
 
+COLON_LIST_MIN_ITEMS = 3  # items under a lead-in line ending with ':' that continue the body
+COLON_LIST_ITEM_WORDS = (4, 30)  # an item's words: a phrase, not a label or a menu entry
+
+
+def _colon_list_run(lines: Sequence[_Line], start: int) -> int:
+    """The end (exclusive) of a list the body ends with under its lead-in line ('The game has:',
+    'Dare to Play 3:'), or `start` when there is none: at least COLON_LIST_MIN_ITEMS lines of
+    COLON_LIST_ITEM_WORDS words written as prose (not title-cased headlines), up to a line a rule
+    removed, a label or a paragraph. A menu, share bar or tag list has items of a word or two; a
+    related-stories header is a catalogue rule and its headlines go with it."""
+    live = [i for i in range(start, len(lines)) if not lines[i].reason]
+    if not live or live[0] != start or not lines[start].text.endswith(":") or lines[start].words > GOOD_WORDS:
+        return start
+    lo, hi = COLON_LIST_ITEM_WORDS
+    items = 0
+    for i in range(start + 1, len(lines)):
+        ln = lines[i]
+        if ln.reason or ln.cls == "good" or not lo <= ln.words <= hi or not prose_case(ln.text):
+            break
+        items += 1
+    return start + 1 + items if items >= COLON_LIST_MIN_ITEMS else start
+
+
 def _trim_edges(lines: list[_Line], first: int, last: int) -> None:
     """Lines before the first and after the last good paragraph, except short sentences touching the
     body and a data list or table the body ends with."""
     for ln in lines[:_reach_over_near(lines, first, range(first - 1, -1, -1))]:
         _drop(ln, "page_header", "before the article's body")
     end = _list_run(lines, _reach_over_near(lines, last, range(last + 1, len(lines))) + 1)
-    end = _table_run(lines, _enumerated_run(lines, end))
+    end = _colon_list_run(lines, _table_run(lines, _enumerated_run(lines, end)))
     for ln in lines[end:]:
         _drop(ln, "page_footer", "after the article's body")
 

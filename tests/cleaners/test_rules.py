@@ -353,6 +353,41 @@ def test_a_data_list_the_article_ends_with_stays_and_the_menu_after_it_goes():
     assert clean_article([P1, P2, P3, *heads], title="x").blocks == [P1, P2, P3]
 
 
+def test_a_calendar_is_the_article_even_on_a_page_with_little_prose():
+    """A page whose content is a data list (a race calendar) and whose only long sentences are the
+    site's furniture below it: the list anchors the body like a paragraph; a menu of one-word-and-a-
+    number items ('Route 6', 'January 2018') never does."""
+    calendar = [f"{n}a etapa: {d} de {m} – {v}" for n, d, m, v in [
+        (1, 10, "março", "Interlagos"), (2, 8, "abril", "Curitiba / Alternativa"), (3, 22, "abril", "Velopark"),
+        (4, 6, "maio", "Londrina"), (5, 20, "maio", "Santa Cruz do Sul"), (6, 5, "agosto", "Corrida do Milhão"),
+        (7, 19, "agosto", "A ser divulgado")]]
+    policy = ("ATENÇÃO: Comentários com textos ininteligíveis ou que faltem com respeito ao usuário não "
+              "serão aprovados pelo moderador.")
+    res = clean_article(["StockCar", "Calendário da Stock Car 2018", *calendar, policy], title="Calendário 2018")
+    assert res.blocks[:len(calendar)] == calendar
+    # the same page without its calendar: nothing anchors the menu above the policy line
+    routes = [f"Route {n}" for n in range(1, 8)]
+    res = clean_article(["StockCar", *routes, P1, P2], title="x")
+    assert res.blocks == [P1, P2]
+    archive = [f"{m} 2018 ({n})" for n, m in enumerate(["January", "February", "March", "April", "May", "June"])]
+    assert clean_article([*archive, P1, P2], title="x").blocks == [P1, P2]
+
+
+def test_a_list_under_a_lead_in_line_the_article_ends_with_stays():
+    features = ["Hundreds of new harbour routes that make the ferry map fuller",
+                "Dozens of timetable changes that will help commuters plan better",
+                "A large variety of ticket types for every kind of traveller",
+                "Night crossings on weekends, even after the summer season is over"]
+    res = clean_article([P1, P2, P3, "The new service brings:", *features, "Share this:", "Facebook", "Twitter"],
+                        title="x")
+    assert res.blocks == [P1, P2, P3, "The new service brings:", *features]
+    # items of a word or two (a share bar, tags) or title-cased headlines are no such list
+    for tail in (["Share this:", "Facebook", "Twitter", "Email this page"],
+                 ["Elsewhere on the site:", "Storm Closes Three Ports In One Night", "Council Tax To Rise Again",
+                  "Ferry Strike Called Off After Talks"]):
+        assert clean_article([P1, P2, P3, *tail], title="x").blocks == [P1, P2, P3]
+
+
 SCOREBOARD = ["SCOREBOARD", "Harbour United:", "J. Smith", "c Jones b Patel", "13", "A. Brown", "b Patel", "1",
               "K. Lee", "not out", "25", "Extras", "lb1, w3", "4", "Total", "93", "Fall of wkts", "1-3, 2-41, 3-44",
               "Bowling", "Patel 8.5-1-27-2", "Martin 10-4-22-0"]
