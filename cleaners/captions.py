@@ -20,13 +20,15 @@ _CREDIT = re.compile(
     r"|credit|photo credit|image credit|foto|fotos|фото|фотография|사진)\s*(?:credit)?\s*[:/|©]\s*.{1,100}"  # "Photo: AP"
     r"|(?:photo|image|picture|photograph)s?\s+(?:by|courtesy(?: of)?)\s+.{1,100}"  # "Photo by Jane Doe"
     r"|(?:image|photo|picture|media) (?:caption|copyright|source|credit)s?.{0,200}"  # BBC's "Image caption ...", "Media captionX"
-    r"|(?:[\w.'’-]+\s+){0,5}submitted (?:photo|image|picture)s?"  # "Jane Doe Submitted photo"
     r"|courtesy of [\w .,&'’-]{1,60}"  # "Courtesy of Andrew Vaughan"
     r"|(?:фото )?(?:из )?личн(?:ый|ого) архива?(?: [\w .,&'’-]{1,60})?"  # "личный архив Анны Ивановой": personal archive
-    rf"|.{{0,80}}©\s*(?!\d{{4}})(?![^©]*\brights\b)[\w .,&/'’-]{{1,60}}"  # "Kenneth Perez © Reuters"
     r")",
     re.IGNORECASE,
 )
+# Credits named after other words, tried only on lines that hold their mark ('submitted', '©').
+_SUBMITTED = re.compile(r"(?:[\w.'’-]+\s+){0,5}submitted (?:photo|image|picture)s?", re.IGNORECASE)  # "Jane Doe Submitted photo"
+_COPYRIGHT_CREDIT = re.compile(r".{0,80}©\s*(?!\d{4})(?![^©]*\brights\b)[\w .,&/'’-]{1,60}",  # "Kenneth Perez © Reuters"
+                               re.IGNORECASE)
 
 # A bare credit label whose name sits in an image the scrape lost: "Photo:", "Фото:".
 _CREDIT_LABEL = re.compile(r"(?:photo|photos|image|picture|foto|fotos|фото|фотография|사진)\s*:", re.IGNORECASE)
@@ -87,7 +89,12 @@ def is_credit(line: str) -> bool:
     s = line.strip(" .;")
     if s[:1] in "([" and s[-1:] in ")]":  # "(Image credit: NASA)"
         s = s[1:-1].strip(" .;")
-    return len(line) <= 300 and (_CREDIT.fullmatch(s) is not None or _NAME_CREDIT.fullmatch(s) is not None)
+    if len(line) > 300:
+        return False
+    return (_CREDIT.fullmatch(s) is not None
+            or ("©" in s and _COPYRIGHT_CREDIT.fullmatch(s) is not None)
+            or "submitted" in s.lower() and _SUBMITTED.fullmatch(s) is not None
+            or s[:1].isupper() and ("/" in s or "," in s) and _NAME_CREDIT.fullmatch(s) is not None)
 
 
 def is_bare_credit_label(line: str) -> bool:
@@ -158,6 +165,8 @@ def byline_author(line: str) -> str | None:
 def dateline_date(line: str) -> str | None:
     """The date text of a line that holds only a date/time and filler words ('Published: 10 January 2008 16:22 BST'),
     possibly beside a place name ('Tucson, Arizona | Published: 01.09.2008')."""
+    if _DIGIT.search(line) is None:
+        return None  # every date form has a digit
     parts = [p.strip() for p in line.split("|")]
     if len(parts) == 2:
         for date_part, place in (parts, parts[::-1]):

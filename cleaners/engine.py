@@ -453,7 +453,7 @@ def _data_lists(lines: Sequence[_Line]) -> set[int]:
     for i, ln in enumerate([*lines, None]):
         if ln is not None and ln.reason:
             continue
-        s = _shape(ln.text) if ln is not None and ln.cls != "good" else ""
+        s = _shape(ln.text) if ln is not None and ln.cls != "good" and _SHAPE_DIGITS.search(ln.text) else ""
         s = s[:DATA_LIST_KEY] if "9" in s and s.count("a") >= 2 and len(s) >= DATA_LIST_KEY else ""
         if s and s == shape:
             run.append(i)

@@ -7,10 +7,12 @@ entries. See cleaners/catalogue.toml for the format and the built-in rules.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import importlib
 import logging
 import re
+import sys
 import tomllib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -255,43 +257,84 @@ def _trie_pattern(literals: Collection[str]) -> str:
     return walk(trie)
 
 
+_ASCII = [chr(x) for x in range(128)]
+
+
 def _first_chars(pattern: str) -> frozenset[str] | None:
-    """The characters (case-folded) a match of `pattern` can start with, or None when that is not
-    simply known (an optional or broad start)."""
+    """The ASCII characters (lower-cased) a match of `pattern` can start with, or None when that is
+    not simply known (a start that takes any character, a negated set, a back-reference).
+
+    Optional leading items ('(?:\\d+ )?comments', '(?:please )?log in') add their first characters to
+    those of what follows; zero-width items (lookaheads, '\\b') are passed over. Only ASCII is
+    answered: the matcher uses these sets for lines that start with an ASCII character and tries
+    the whole alternation on any other."""
     parsed = _parse(pattern, re.IGNORECASE)
     if parsed is None:
         return None
     c, items = parsed
+    repeats = {c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", c.MAX_REPEAT)}
+    zero_width = {c.AT, c.ASSERT, c.ASSERT_NOT}
 
-    def first(seq: list[Any]) -> set[str] | None:
-        if not seq:
-            return None
-        op, av = seq[0]
-        if op is c.LITERAL:
-            return {chr(av).casefold()}
-        if op is c.IN:
-            out: set[str] = set()
-            for o, a in av:
-                if o is c.LITERAL:
-                    out.add(chr(a).casefold())
-                elif o is c.RANGE and a[1] - a[0] <= 64:
-                    out.update(chr(x).casefold() for x in range(a[0], a[1] + 1))
-                else:
-                    return None
-            return out
-        if op is c.BRANCH:
-            alts = [first(list(alt)) for alt in av[1]]
-            return None if any(a is None for a in alts) else set().union(*alts)  # type: ignore[arg-type]
-        if op is c.SUBPATTERN:
-            return first(list(av[3]))
-        if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
-            return first(list(av[2]))
-        return None
+    def of_set(av: Any) -> set[str] | None:  # an IN item: [...] with literals, ranges, \d \w \s
+        out: set[str] = set()
+        for o, a in av:
+            if o is c.LITERAL:
+                out.add(chr(a).casefold())
+            elif o is c.RANGE and a[1] - a[0] <= 0x10000:  # every member that folds to ASCII
+                folded = (chr(x).casefold() for x in range(a[0], a[1] + 1))
+                out.update(f for f in folded if len(f) == 1 and f.isascii())
+                out.update(ch.lower() for ch in _ASCII if a[0] <= ord(ch.swapcase()) <= a[1])
+            elif o is c.CATEGORY:
+                rx = re.compile(_CATEGORY_ESCAPES.get(str(a), "(?!)"))
+                out.update(ch.lower() for ch in _ASCII if rx.fullmatch(ch))
+            else:  # a negated set and anything else: not simply known
+                return None
+        return out
 
-    found = first(items)
+    def seq_first(seq: Any) -> tuple[set[str] | None, bool]:
+        """(first characters, whether the sequence can match the empty string)."""
+        out: set[str] = set()
+        for op, av in seq:
+            if op in zero_width:
+                continue
+            if op is c.LITERAL:
+                out.add(chr(av).casefold())
+                return out, False
+            if op is c.IN:
+                found = of_set(av)
+                if found is None:
+                    return None, False
+                out |= found
+                return out, False
+            if op is c.SUBPATTERN:
+                found, nullable = seq_first(av[3])
+            elif op is c.BRANCH:
+                alts = [seq_first(alt) for alt in av[1]]
+                if any(f is None for f, _ in alts):
+                    return None, False
+                found = set().union(*(f for f, _ in alts))  # type: ignore[misc]
+                nullable = any(n for _, n in alts)
+            elif op in repeats:
+                found, nullable = seq_first(av[2])
+                nullable = nullable or av[0] == 0
+            else:  # any character, a back-reference, ...
+                return None, False
+            if found is None:
+                return None, False
+            out |= found
+            if not nullable:
+                return out, False
+        return out, True
+
+    found, _ = seq_first(items)
     # a case-folded character can stand for several (IGNORECASE matches 'K' and the Kelvin sign):
     # keep only single characters, else give up
     return frozenset(found) if found is not None and all(len(ch) == 1 for ch in found) else None
+
+
+# The regex parser's category names and the escapes that stand for them.
+_CATEGORY_ESCAPES = {"CATEGORY_DIGIT": r"\d", "CATEGORY_NOT_DIGIT": r"\D", "CATEGORY_SPACE": r"\s",
+                     "CATEGORY_NOT_SPACE": r"\S", "CATEGORY_WORD": r"\w", "CATEGORY_NOT_WORD": r"\W"}
 
 
 def _alternation_of(patterns: Sequence[tuple[int, str]]) -> str:
@@ -301,6 +344,20 @@ def _alternation_of(patterns: Sequence[tuple[int, str]]) -> str:
     for i, p in patterns:
         by_rule.setdefault(i, []).append(p)
     return "|".join(f"(?P<r{i}>{'|'.join(f'(?:{p})' for p in pats)})" for i, pats in sorted(by_rule.items()))
+
+
+# Line lengths that cut the floating patterns' literal search: a line longer than a band's floor looks
+# only for the literals of patterns that can match that many characters (most stop at 130-450).
+FLOATING_BANDS = (128, 256, 384, 512)
+
+
+def _max_width(pattern: str) -> int:
+    """The most characters `pattern` can match (sys.maxsize when unbounded, or when the standard
+    library's regex parser, a private module, is unavailable or fails)."""
+    try:
+        return min(int(importlib.import_module("re._parser").parse(pattern, re.IGNORECASE).getwidth()[1]), sys.maxsize)
+    except Exception:
+        return sys.maxsize
 
 
 class Matcher:
@@ -319,24 +376,27 @@ class Matcher:
         self.n_user = len(user)
         self.user_regex = regex.compile(self._alternation(user, 0), regex.IGNORECASE | regex.VERSION0) if user else None
         rest: list[tuple[int, str]] = []  # (rule index, pattern) of the built-in patterns in the alternation
-        self.floating: list[tuple[int, frozenset[str], re.Pattern[str]]] = []
+        self.floating: list[tuple[int, frozenset[str], re.Pattern[str], int]] = []
         for i, r in enumerate(builtin, start=len(user)):
             for p in r.patterns:
                 needles = _needles(p)
                 if needles:
-                    self.floating.append((i, needles, re.compile(p, re.IGNORECASE)))
+                    self.floating.append((i, needles, re.compile(p, re.IGNORECASE), _max_width(p)))
                 else:
                     rest.append((i, p))
         self.builtin_regex = self._grouped(rest)
         # the same alternation cut by a line's first character: only the patterns that can start with it
         # (and those whose start is not known) are tried
         starts = [(i, p, _first_chars(p)) for i, p in rest]
-        chars = sorted({c for _, _, f in starts if f is not None for c in f})
+        chars = sorted({c for _, _, f in starts if f is not None for c in f if c.isascii()})
         self.by_first = {c: self._grouped([(i, p) for i, p, f in starts if f is None or c in f]) for c in chars}
         self.any_first = self._grouped([(i, p) for i, p, f in starts if f is None])
-        # one search for any floating pattern's literal: most lines hold none and skip them all
-        literals = {n for _, ns, _ in self.floating for n in ns}
-        self.any_needle = re.compile(_trie_pattern(literals)) if literals else None
+        # one search for any floating pattern's literal: most lines hold none and skip them all; a long
+        # line searches only for the literals of the patterns that can match that many characters
+        self.needles_by_band = []
+        for floor in (0, *FLOATING_BANDS):
+            literals = {n for _, ns, _, width in self.floating if width > floor for n in ns}
+            self.needles_by_band.append(re.compile(_trie_pattern(literals)) if literals else None)
 
     @staticmethod
     def _grouped(patterns: Sequence[tuple[int, str]]) -> re.Pattern[str] | None:
@@ -365,14 +425,15 @@ class Matcher:
         rx = self.by_first.get(key[0].lower(), self.any_first) if key[0].isascii() else self.builtin_regex
         m = rx.fullmatch(key) if rx is not None else None
         found = int(m.lastgroup[1:]) if m is not None and m.lastgroup is not None else len(self.rules)
-        if self.floating and found > self.floating[0][0] and self.any_needle is not None and (
-                self.any_needle.search(low := key.lower())):
-            for i, needles, rx in self.floating:
-                if i >= found:
-                    break
-                if any(map(low.__contains__, needles)) and rx.fullmatch(key):
-                    found = i
-                    break
+        if self.floating and found > self.floating[0][0]:
+            band = self.needles_by_band[bisect.bisect_left(FLOATING_BANDS, len(key))]
+            if band is not None and band.search(low := key.lower()):
+                for i, needles, rx, width in self.floating:
+                    if i >= found:
+                        break
+                    if width >= len(key) and any(map(low.__contains__, needles)) and rx.fullmatch(key):
+                        found = i
+                        break
         return self.rules[found] if found < len(self.rules) else None
 
 

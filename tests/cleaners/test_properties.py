@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -121,3 +122,39 @@ def test_line_keys_from_precomputed_normal_lines_are_the_same(bs, site):
     norms = recurring.normal_lines(bs)
     assert recurring.fingerprint(bs, norms) == recurring.fingerprint(bs)
     assert recurring.article_line_keys(bs, site, norms=norms) == recurring.article_line_keys(bs, site)
+
+
+@pytest.mark.parametrize("pattern, line", [
+    (r"(?:\d+ )?(?:comments?|replies)", "12 comments"),
+    (r"(?:\d+ )?(?:comments?|replies)", "Replies"),
+    (r"(?:please )?(?:log ?in|register) to comment", "Please log in to comment"),
+    (r"(?!(?:the )?good news$)(?:[\w&.’']+ ){1,3}(?:headlines|news)", "NFL Headlines"),
+    (r"\(?\s*(?:additional )?reporting by .{1,80}", "(Reporting by Jane Roe)"),
+    (r"[A-Z][a-z]+ \d{4}", "january 2008"),
+    (r"ſtory", "Story"),  # the long s folds to an ASCII s
+])
+def test_first_characters_of_a_pattern_include_every_line_it_matches(pattern, line):
+    from cleaners.patterns import _first_chars
+
+    assert re.fullmatch(pattern, line, re.IGNORECASE)
+    first = _first_chars(pattern)
+    assert first is not None and line[0].lower() in first
+    assert all(len(ch) == 1 for ch in first)
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=30)), max_size=4).map(" ".join))
+def test_no_catalogue_pattern_matches_a_line_outside_its_first_characters_or_width(text):
+    """The matcher's cuts of the alternation (by first character) and of the floating literals (by
+    line length) leave out only patterns that cannot match the line."""
+    from cleaners.patterns import _first_chars, _max_width, match_key
+
+    key = match_key(text)
+    if not key or not key[0].isascii():
+        return
+    for rule in builtin_catalogue().rules:
+        for p in rule.patterns:
+            if re.fullmatch(p, key, re.IGNORECASE):
+                first = _first_chars(p)
+                assert first is None or key[0].lower() in first, p
+                assert len(key) <= _max_width(p), p
