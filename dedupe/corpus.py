@@ -220,19 +220,32 @@ def _bucket_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int, stats: 
     return out
 
 
+VERIFY_CHUNK = 1 << 20  # candidate pairs unpacked and verified at a time
 PARA_KEY_PARTS = 8  # paragraph keys are grouped in this many parts (by their low bits): smaller sorts
 
 
 def candidate_pairs(corpus: Corpus, is_new: np.ndarray, params: CorpusParams, stats: dict[str, int]) -> np.ndarray:
-    """int64[m, 2] candidate pairs (i < j) with at least one new article, from LSH bands and paragraph keys.
+    """int64[m, 2] candidate pairs (i < j) with at least one new article (`candidate_codes`, unpacked)."""
+    return unpack_pairs(candidate_codes(corpus, is_new, params, stats), len(corpus.ids))
+
+
+def unpack_pairs(codes: np.ndarray, n: int) -> np.ndarray:
+    """int64[m, 2] pairs (i, j) from their codes i * n + j."""
+    return np.stack([codes // n, codes % n], axis=1)
+
+
+def candidate_codes(corpus: Corpus, is_new: np.ndarray, params: CorpusParams, stats: dict[str, int]) -> np.ndarray:
+    """int64[m] sorted codes i * n + j of the candidate pairs (i < j) with at least one new article,
+    from LSH bands and paragraph keys.
 
     A near-copy shares many bands, so the raw pairs of all bands are several times the distinct
     ones: pairs are packed into one int64 (i * n + j) and made unique as they come (whenever the
-    pending ones outnumber those kept), so memory follows the distinct pairs, not the raw ones.
+    pending ones outnumber those kept), so memory follows the distinct pairs, not the raw ones;
+    and they stay packed (8 bytes a pair) until they are verified a chunk at a time.
     """
     n = len(corpus.ids)
     if n < 2:
-        return np.empty((0, 2), dtype=np.int64)
+        return np.empty(0, dtype=np.int64)
     unique = np.empty(0, dtype=np.int64)
     pending: list[np.ndarray] = []
     pending_n = 0
@@ -261,7 +274,7 @@ def candidate_pairs(corpus: Corpus, is_new: np.ndarray, params: CorpusParams, st
         del pk, pk_owner, part
     codes = np.unique(np.concatenate([unique, *pending])) if pending else unique
     stats["candidate_pairs"] = stats.get("candidate_pairs", 0) + len(codes)
-    return np.stack([codes // n, codes % n], axis=1)
+    return codes
 
 
 def estimates(corpus: Corpus, pairs: np.ndarray, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
@@ -350,11 +363,13 @@ def _cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams) -> tuple[
                 edges.append((2.0 if reason == "same_text" else 1.5, first[key], i, reason, exact_sim))
             else:
                 first[key] = i
-    pairs = candidate_pairs(corpus, is_new, params, stats) if params.near_duplicates else np.empty((0, 2), np.int64)
-    if len(pairs):
+    codes = candidate_codes(corpus, is_new, params, stats) if params.near_duplicates else np.empty(0, np.int64)
+    for start in range(0, len(codes), VERIFY_CHUNK):  # unpacked and verified a chunk at a time: memory per chunk
+        pairs = unpack_pairs(codes[start: start + VERIFY_CHUNK], len(corpus.ids))
         ok, sims = verify(corpus, pairs, params)
-        stats["verified_pairs"] = int(ok.sum())
+        stats["verified_pairs"] = stats.get("verified_pairs", 0) + int(ok.sum())
         edges += [(s, i, j, "near_duplicate", s) for (i, j), s in zip(pairs[ok].tolist(), sims[ok].tolist(), strict=True)]
+    del codes
 
     # only the new articles and the earlier ones an edge touches take part (an index of millions of
     # earlier articles costs nothing here beyond their edges)

@@ -127,6 +127,7 @@ def clean_news(raw_dir: str = "raw", out_dir: str = "output", batch_files: int =
         recurring_path = learn_recurring_task(ctx, ingested)
         results = _run_window(clean_batch_task, [(spec, ing, recurring_path)
                                                  for spec, ing in zip(ctx.batches, ingested, strict=True)], w, "clean")
+        workers.shutdown()  # the corpus-wide step gets the workers' memory
         manifest = finalize_task(ctx, results)
     except TooManyRejects:
         raise  # everything was written and committed; the run is marked failed by its exit

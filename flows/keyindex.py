@@ -90,8 +90,10 @@ def _save_sorted(folder: Path, name: str, keys: np.ndarray, rows: np.ndarray | N
 
     A key's row is given by `rows` (one per key), or, without building that array, by `per_row` (row
     i holds keys i*per_row .. (i+1)*per_row - 1) or by `offsets` (row i holds keys offsets[i] ..
-    offsets[i+1] - 1). Temporaries are freed as soon as they are saved: one sort's worth of memory."""
+    offsets[i+1] - 1). Temporaries are freed as soon as they are saved: one sort's worth of memory
+    (the filter is written first, a stripe at a time, `_bit_filter`)."""
     keys = keys.astype(np.uint64, copy=False)
+    np.save(folder / f"{name}_filter.npy", _bit_filter(keys, _filter_bits(len(keys))))
     order = np.argsort(keys)
     np.save(folder / f"{name}.npy", keys[order])
     if rows is not None:
@@ -103,9 +105,27 @@ def _save_sorted(folder: Path, name: str, keys: np.ndarray, rows: np.ndarray | N
     del order
     np.save(folder / f"{name}_rows.npy", key_rows.astype(np.int64, copy=False))
     del key_rows
-    bits = np.zeros(_filter_bits(len(keys)), dtype=bool)
-    bits[keys & np.uint64(len(bits) - 1)] = True
-    np.save(folder / f"{name}_filter.npy", np.packbits(bits, bitorder="little"))
+
+
+FILTER_STRIPE_BITS = 1 << 25  # the filter's bits are set a stripe at a time: 32 MB of flags, not one per bit
+KEY_CHUNK = 1 << 22
+
+
+def _bit_filter(keys: np.ndarray, n_bits: int) -> np.ndarray:
+    """The packed one-hash bit filter (little bit order) over the keys' low bits, set one stripe of
+    FILTER_STRIPE_BITS at a time: a filter of 2^28 bits never costs a 268 MB array of flags."""
+    packed = np.empty(n_bits // 8, dtype=np.uint8)
+    stripe = min(n_bits, FILTER_STRIPE_BITS)
+    mask = np.uint64(n_bits - 1)
+    for lo in range(0, n_bits, stripe):
+        bits = np.zeros(stripe, dtype=bool)
+        for s in range(0, len(keys), KEY_CHUNK):
+            idx = keys[s: s + KEY_CHUNK] & mask
+            if stripe < n_bits:
+                idx = idx[(idx >= np.uint64(lo)) & (idx < np.uint64(lo + stripe))]
+            bits[(idx - np.uint64(lo)).astype(np.intp)] = True
+        packed[lo // 8: (lo + stripe) // 8] = np.packbits(bits, bitorder="little")
+    return packed
 
 
 def _may_contain(bitmap: np.ndarray, wanted: np.ndarray) -> np.ndarray:

@@ -199,6 +199,7 @@ def run_pipeline(raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str
             keys_path = learn_recurring(ctx, ingested)
             results = _gather([pl.submit(clean_batch, spec, ing, keys_path)
                                for spec, ing in zip(ctx.batches, ingested, strict=True)], "clean", progress)
+            workers.shutdown()  # the corpus-wide step gets the workers' memory
         else:
             ingested = []
             for spec in ctx.batches:

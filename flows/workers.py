@@ -3,7 +3,10 @@
 Prefect's own process task runner costs seconds per flow and ~150 ms per task here, so CPU
 parallelism comes from this pool instead: each batch task (one Prefect task per batch, in
 threads) hands its work to the pool and waits. Workers start with `spawn` (safe beside the
-threads of Prefect and pyarrow) once per process and are reused by every run in it.
+threads of Prefect and pyarrow) when a run's batch steps start and are shut down once they are
+done (`shutdown`), before the run's corpus-wide step: their memory (a few hundred MB each after
+a batch of articles) is then free for clustering, which is where a large run peaks. A process
+serving many runs pays their start (about a second) once per run.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ def run(fn: Callable[..., T], *args: Any, workers: int = 1) -> T:
 
 @atexit.register
 def shutdown() -> None:
+    """Stop the pool's workers (the next `pool` call starts new ones)."""
     global _pool
     with _lock:
         if _pool is not None:

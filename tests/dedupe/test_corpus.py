@@ -133,3 +133,19 @@ def test_candidates_and_verification_do_not_depend_on_how_they_are_chunked():
         part = verify(corpus, pairs, CorpusParams(), chunk=chunk)
         assert (part[0] == whole[0]).all() and (part[1] == whole[1]).all()
     assert whole[0].sum() >= 3
+
+
+def test_clustering_does_not_depend_on_the_verification_chunk(monkeypatch):
+    """Candidate pairs stay packed and are unpacked and verified VERIFY_CHUNK at a time: the same
+    clusters and decisions with a chunk of one pair as with all of them at once."""
+    import dedupe.corpus as dc
+
+    docs = {"base": S.BASE, "brief": S.BRIEF, "abridged": S.ABRIDGED, "updated": S.UPDATED,
+            "follow": S.FOLLOW_UP, "other": S.OTHER_STORY, "a": S.TEMPLATE_A, "b": S.TEMPLATE_B}
+    corpus, is_new = corpus_of(docs)
+    whole, stats = dc.cluster(corpus, is_new, CorpusParams())
+    monkeypatch.setattr(dc, "VERIFY_CHUNK", 1)
+    chunked, chunked_stats = dc.cluster(corpus, is_new, CorpusParams())
+    assert sorted(whole, key=lambda d: d.article_id) == sorted(chunked, key=lambda d: d.article_id)
+    assert stats == chunked_stats and stats["verified_pairs"] >= 3
+    assert any(d.duplicate_of for d in whole)
