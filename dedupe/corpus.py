@@ -45,12 +45,12 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from dedupe.exact import Candidate, survivor_rank
+from dedupe.exact import Candidate, CandidateColumns, as_columns, same_key_pairs, survivor_rank
 from dedupe.minhash import EMPTY, MinHasher, flatten, shingle_sets_flat, sorted_unique, text_token_hashes
 from dedupe.unionfind import UnionFind
 
@@ -155,7 +155,7 @@ class Corpus:
     signatures: np.ndarray  # uint32[n, num_perm]
     n_shingles: np.ndarray  # int64[n]
     para_keys: list[np.ndarray]
-    candidates: list[Candidate]  # survivor-rule fields and exact keys, aligned with ids
+    candidates: list[Candidate] | CandidateColumns  # survivor-rule fields and exact keys, aligned with ids
     survivor_of: list[str | None] = field(default_factory=list)  # earlier articles: their cluster's survivor
 
 
@@ -298,7 +298,7 @@ def verify(corpus: Corpus, pairs: np.ndarray, params: CorpusParams, chunk: int =
     sim = np.zeros(len(pairs), dtype=np.float64)
     ts = None
     if params.window_days > 0:
-        ts = np.array([c.published_ts if c.published_ts is not None else np.nan for c in corpus.candidates])
+        ts = as_columns(corpus.candidates).published_ts
     for s in range(0, len(pairs), chunk):
         p = pairs[s: s + chunk]
         jac, cont = estimates(corpus, p)
@@ -351,18 +351,13 @@ def _cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams) -> tuple[
     stats: dict[str, int] = {}
     edges: list[tuple[float, int, int, str, float | None]] = []
 
-    # exact keys: same clean text, same normalised URL
-    for attr, reason in (("content_hash", "same_text"), ("url_key", "same_url")):
-        first: dict[str, int] = {}
-        for i, c in enumerate(corpus.candidates):
-            key = getattr(c, attr)
-            if not key:
-                continue
-            if key in first:
-                exact_sim = 1.0 if reason == "same_text" else None
-                edges.append((2.0 if reason == "same_text" else 1.5, first[key], i, reason, exact_sim))
-            else:
-                first[key] = i
+    # exact keys: same clean text, same normalised URL (each later copy joined to the key's first row)
+    corpus = replace(corpus, candidates=as_columns(corpus.candidates))  # columns: no object per article
+    cols = corpus.candidates
+    for values, reason, strength, exact_sim in ((cols.content_hash, "same_text", 2.0, 1.0),
+                                                (cols.url_key, "same_url", 1.5, None)):
+        first, later = same_key_pairs(values)
+        edges += [(strength, a, b, reason, exact_sim) for a, b in zip(first.tolist(), later.tolist(), strict=True)]
     codes = candidate_codes(corpus, is_new, params, stats) if params.near_duplicates else np.empty(0, np.int64)
     for start in range(0, len(codes), VERIFY_CHUNK):  # unpacked and verified a chunk at a time: memory per chunk
         pairs = unpack_pairs(codes[start: start + VERIFY_CHUNK], len(corpus.ids))
@@ -446,7 +441,9 @@ def _decide(corpus: Corpus, is_new: np.ndarray, uf: UnionFind[int],
 
 
 def _earlier_cluster(corpus: Corpus, i: int) -> str:
-    return corpus.candidates[i].cluster_id or corpus.survivor_of[i] or corpus.ids[i]
+    cands = corpus.candidates
+    cid = cands.cluster_id[i].as_py() if isinstance(cands, CandidateColumns) else cands[i].cluster_id
+    return cid or corpus.survivor_of[i] or corpus.ids[i]
 
 
 def _merges(corpus: Corpus, old: list[int], neighbours: dict[int, list[tuple[int, str, float | None]]],

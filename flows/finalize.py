@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from dedupe.corpus import Corpus, CorpusParams, band_keys
 from dedupe.corpus import cluster as corpus_cluster
-from dedupe.exact import Candidate
+from dedupe.exact import CandidateColumns
 from dedupe.minhash import HASH_SCHEME, sorted_unique
 from flows import history, keyindex
 from flows.runs import BatchResult, Progress, RunContext, TooManyRejects, fault
@@ -177,6 +177,20 @@ def seen_before(parts: Sequence[IndexPart], ids: pa.Array) -> np.ndarray:
     return mask
 
 
+def _strings(old: pa.Table, new: pa.Table, name: str) -> pa.Array:
+    return pa.concat_arrays([t.column(name).combine_chunks().cast(pa.string()) for t in (old, new)])
+
+
+def _floats(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """float64, NaN for nulls."""
+    return pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+
+
+def _ints(col: pa.ChunkedArray) -> np.ndarray:
+    """int64, 0 for nulls."""
+    return pc.fill_null(pc.cast(col, pa.int64()), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def build_corpus(old: pa.Table, new: pa.Table, params: CorpusParams) -> tuple[Corpus, np.ndarray]:
     """The reachable earlier articles (`reachable_old`) followed by this run's new ones, as one Corpus;
     and the is_new mask. Unreachable earlier articles could get no edge, so leaving them out changes
@@ -185,20 +199,21 @@ def build_corpus(old: pa.Table, new: pa.Table, params: CorpusParams) -> tuple[Co
     n_sig, n_size, n_flat, n_offs = keyindex.sketch_arrays(new, params.num_perm)
     o_pk = [o_flat[o_offs[i]: o_offs[i + 1]] for i in range(old.num_rows)]
     n_pk = [n_flat[n_offs[i]: n_offs[i + 1]] for i in range(new.num_rows)]
-    old_c = [Candidate(a, h, u, p, n or 0, True, c) for a, h, u, p, n, c in zip(
-        old.column("article_id").to_pylist(), old.column("content_hash").to_pylist(),
-        old.column("url_key").to_pylist(), old.column("published_ts").to_pylist(),
-        old.column("text_chars").to_pylist(), old.column("cluster_id").to_pylist(), strict=True)]
-    new_c = [Candidate(a, h, u, None if p is None else p.timestamp(), n or 0, False, None) for a, h, u, p, n in zip(
-        new.column("article_id").to_pylist(), new.column("content_hash").to_pylist(),
-        new.column("url_key").to_pylist(), new.column("published_at").to_pylist(),
-        new.column("text_chars").to_pylist(), strict=True)]
+    published = pc.cast(pc.cast(new.column("published_at"), pa.timestamp("us")), pa.int64())
+    cands = CandidateColumns(
+        old.column("article_id").to_pylist() + new.column("article_id").to_pylist(),
+        _strings(old, new, "content_hash"), _strings(old, new, "url_key"),
+        np.concatenate([_floats(old.column("published_ts")), _floats(published) / 1e6]),
+        np.concatenate([_ints(old.column("text_chars")), _ints(new.column("text_chars"))]),
+        np.r_[np.ones(old.num_rows, bool), np.zeros(new.num_rows, bool)],
+        pa.concat_arrays([old.column("cluster_id").combine_chunks().cast(pa.string()),
+                          pa.nulls(new.num_rows, pa.string())]))
     signatures = np.concatenate([o_sig, n_sig]) if len(o_sig) else n_sig  # the run's sketches, copied once
-    corpus = Corpus(ids=[c.article_id for c in old_c + new_c], signatures=signatures,
-                    n_shingles=np.concatenate([o_size, n_size]), para_keys=o_pk + n_pk, candidates=old_c + new_c,
-                    survivor_of=old.column("survivor_id").to_pylist() + [None] * len(new_c))
+    corpus = Corpus(ids=cands.article_id, signatures=signatures, n_shingles=np.concatenate([o_size, n_size]),
+                    para_keys=o_pk + n_pk, candidates=cands,
+                    survivor_of=old.column("survivor_id").to_pylist() + [None] * new.num_rows)
     is_new = np.zeros(len(corpus.ids), dtype=bool)
-    is_new[len(old_c):] = True
+    is_new[old.num_rows:] = True
     return corpus, is_new
 
 

@@ -149,3 +149,23 @@ def test_clustering_does_not_depend_on_the_verification_chunk(monkeypatch):
     assert sorted(whole, key=lambda d: d.article_id) == sorted(chunked, key=lambda d: d.article_id)
     assert stats == chunked_stats and stats["verified_pairs"] >= 3
     assert any(d.duplicate_of for d in whole)
+
+
+def test_same_key_pairs_joins_each_later_copy_to_the_first_and_ignores_missing_keys():
+    import pyarrow as pa
+
+    from dedupe.exact import same_key_pairs
+
+    values = pa.chunked_array([["a", None, "b", ""], ["a", "", None, "b", "a", "c"]])
+    first, later = same_key_pairs(values)
+    assert sorted(zip(first.tolist(), later.tolist(), strict=True)) == [(0, 4), (0, 8), (2, 7)]
+    assert [len(x) for x in same_key_pairs(pa.array([], pa.string()))] == [0, 0]
+    assert [len(x) for x in same_key_pairs(pa.array([None, ""], pa.string()))] == [0, 0]
+
+
+def test_candidate_columns_give_back_the_candidates():
+    from dedupe.exact import Candidate, CandidateColumns
+
+    cands = [Candidate("a1", "h1", None, None, 10), Candidate("a2", "h2", "x.com/a", 1.5e9, 20, True, "a9")]
+    cols = CandidateColumns.of(cands)
+    assert len(cols) == 2 and [cols[i] for i in range(2)] == cands
