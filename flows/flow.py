@@ -35,6 +35,7 @@ from flows.pipeline import (  # noqa: E402
     start_run,
 )
 from flows.report import summary_markdown  # noqa: E402
+from flows.workers import shutdown as shutdown_workers  # noqa: E402 (the flow's `workers` parameter hides the module)
 
 # Set by the CLI to draw a progress bar; tasks run in this process, so a plain callback works.
 progress_hook: Progress | None = None
@@ -127,7 +128,7 @@ def clean_news(raw_dir: str = "raw", out_dir: str = "output", batch_files: int =
         recurring_path = learn_recurring_task(ctx, ingested)
         results = _run_window(clean_batch_task, [(spec, ing, recurring_path)
                                                  for spec, ing in zip(ctx.batches, ingested, strict=True)], w, "clean")
-        workers.shutdown()  # the corpus-wide step gets the workers' memory
+        shutdown_workers()  # the corpus-wide step gets the workers' memory
         manifest = finalize_task(ctx, results)
     except TooManyRejects:
         raise  # everything was written and committed; the run is marked failed by its exit

@@ -46,24 +46,54 @@ def keys_dir(out_dir: Path, stem: str) -> Path:
     return out_dir / "state" / "keys" / stem
 
 
-def sketch_arrays(tbl: pa.Table, num_perm: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(signatures uint32[n, num_perm], n_shingles, flat paragraph keys, their offsets) without Python objects:
-    the signature column's data buffer is read as it is (every value is num_perm * 4 bytes)."""
-    n = tbl.num_rows
-    if not n:
-        return (np.empty((0, num_perm), dtype=np.uint32), np.empty(0, np.int64), np.empty(0, np.uint64),
-                np.zeros(1, np.int64))
-    sig_col = tbl.column("signature").combine_chunks()
-    offs = np.frombuffer(sig_col.buffers()[1], dtype=np.int32)[sig_col.offset: sig_col.offset + n + 1]
-    if offs[-1] - offs[0] != n * num_perm * 4 or np.any(np.diff(offs) != num_perm * 4):
-        raise ValueError(f"signatures of another size than num_perm={num_perm} in the index")
-    data = np.frombuffer(sig_col.buffers()[2], dtype="<u4")
-    sigs = data[offs[0] // 4: offs[-1] // 4].reshape(n, num_perm)
-    sizes = tbl.column("n_shingles").to_numpy(zero_copy_only=False).astype(np.int64)
+def signature_views(tbl: pa.Table, num_perm: int) -> list[np.ndarray]:
+    """Each chunk of the signature column as a uint32[rows, num_perm] view of its data buffer (no copy:
+    every value is num_perm * 4 bytes)."""
+    views = []
+    for chunk in tbl.column("signature").chunks:
+        n = len(chunk)
+        if not n:
+            continue
+        offs = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset: chunk.offset + n + 1]
+        if offs[-1] - offs[0] != n * num_perm * 4 or np.any(np.diff(offs) != num_perm * 4):
+            raise ValueError(f"signatures of another size than num_perm={num_perm} in the index")
+        data = np.frombuffer(chunk.buffers()[2], dtype="<u4")
+        views.append(data[offs[0] // 4: offs[-1] // 4].reshape(n, num_perm))
+    return views
+
+
+def para_arrays(tbl: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """(flat paragraph keys uint64, offsets int64[n + 1] from 0)."""
+    if not tbl.num_rows:
+        return np.empty(0, np.uint64), np.zeros(1, np.int64)
     pk = tbl.column("para_keys").combine_chunks()
     pk_offsets = pk.offsets.to_numpy().astype(np.int64)
     flat = pk.values.to_numpy(zero_copy_only=False).astype(np.uint64)
-    return sigs, sizes, flat, pk_offsets - pk_offsets[0]
+    return flat[pk_offsets[0]: pk_offsets[-1]], pk_offsets - pk_offsets[0]
+
+
+def sketch_arrays(tbl: pa.Table, num_perm: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(signatures uint32[n, num_perm], n_shingles, flat paragraph keys, their offsets) without Python objects:
+    the signature column's data buffers are read as they are (`signature_views`), copied once into
+    one array when the column has several chunks."""
+    if not tbl.num_rows:
+        return (np.empty((0, num_perm), dtype=np.uint32), np.empty(0, np.int64), np.empty(0, np.uint64),
+                np.zeros(1, np.int64))
+    views = signature_views(tbl, num_perm)
+    sigs = views[0] if len(views) == 1 else np.concatenate(views)
+    sizes = tbl.column("n_shingles").to_numpy(zero_copy_only=False).astype(np.int64)
+    return (sigs, sizes, *para_arrays(tbl))
+
+
+def table_band_keys(tbl: pa.Table, params: CorpusParams) -> np.ndarray:
+    """uint64[n, bands]: every row's band keys, computed a chunk of the signature column at a time
+    (the signatures are never copied into one array)."""
+    out = np.empty((tbl.num_rows, params.bands), dtype=np.uint64)
+    row = 0
+    for sigs in signature_views(tbl, params.num_perm):
+        out[row: row + len(sigs)] = band_keys(sigs, params.bands, params.rows)
+        row += len(sigs)
+    return out
 
 
 def hash_strings(values: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -90,21 +120,25 @@ def _save_sorted(folder: Path, name: str, keys: np.ndarray, rows: np.ndarray | N
 
     A key's row is given by `rows` (one per key), or, without building that array, by `per_row` (row
     i holds keys i*per_row .. (i+1)*per_row - 1) or by `offsets` (row i holds keys offsets[i] ..
-    offsets[i+1] - 1). Temporaries are freed as soon as they are saved: one sort's worth of memory
-    (the filter is written first, a stripe at a time, `_bit_filter`)."""
+    offsets[i+1] - 1). Memory: the keys and their sort order (the filter is written first, a stripe
+    at a time, `_bit_filter`; the sorted keys are written to their file a chunk at a time; a key's
+    row replaces its position in the order array)."""
     keys = keys.astype(np.uint64, copy=False)
     np.save(folder / f"{name}_filter.npy", _bit_filter(keys, _filter_bits(len(keys))))
     order = np.argsort(keys)
-    np.save(folder / f"{name}.npy", keys[order])
+    out = np.lib.format.open_memmap(folder / f"{name}.npy", mode="w+", dtype=np.uint64, shape=(len(keys),))
+    for s in range(0, len(keys), KEY_CHUNK):  # the sorted keys go straight to the file: no sorted copy in memory
+        out[s: s + KEY_CHUNK] = keys[order[s: s + KEY_CHUNK]]
+    out.flush()
+    del out
     if rows is not None:
-        key_rows = rows[order]
+        order = rows[order]
     elif per_row:
-        key_rows = order // per_row
+        order //= per_row  # in place: a key's position becomes its row
     else:
-        key_rows = np.searchsorted(np.asarray(offsets, dtype=np.int64), order, side="right") - 1
+        order = np.searchsorted(np.asarray(offsets, dtype=np.int64), order, side="right") - 1
+    np.save(folder / f"{name}_rows.npy", order.astype(np.int64, copy=False))
     del order
-    np.save(folder / f"{name}_rows.npy", key_rows.astype(np.int64, copy=False))
-    del key_rows
 
 
 FILTER_STRIPE_BITS = 1 << 25  # the filter's bits are set a stripe at a time: 32 MB of flags, not one per bit
@@ -141,15 +175,16 @@ def write_keys(out_dir: Path, stem: str, index: pa.Table, params: CorpusParams,
     files = files if files is not None else [(stem, n)]
     if sum(k for _, k in files) != n:
         raise ValueError(f"store {stem}: {n} rows for files of {sum(k for _, k in files)}")
-    sigs, _, para_flat, para_offsets = sketch_arrays(index, params.num_perm)
     final = keys_dir(out_dir, stem)
     tmp = final.with_name(f".{stem}.tmp")
     remove_tree(tmp)
     tmp.mkdir(parents=True)
-    bk = band_keys(sigs, params.bands, params.rows).ravel() if n else np.empty(0, np.uint64)
+    bk = table_band_keys(index, params).ravel()
     _save_sorted(tmp, "band", bk, per_row=params.bands)  # bk is row-major: row i's keys are consecutive
     del bk
-    _save_sorted(tmp, "para", para_flat, offsets=para_offsets - para_offsets[0] if n else np.zeros(1, np.int64))
+    para_flat, para_offsets = para_arrays(index)
+    _save_sorted(tmp, "para", para_flat, offsets=para_offsets)
+    del para_flat, para_offsets
     (ch, ch_rows), (uk, uk_rows) = hash_strings(index.column("content_hash")), hash_strings(index.column("url_key"))
     _save_sorted(tmp, "exact", np.concatenate([ch, uk]), np.concatenate([ch_rows, uk_rows]))
     _save_sorted(tmp, "ids", *hash_strings(index.column("article_id")))
