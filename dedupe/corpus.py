@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from dedupe.exact import Candidate, CandidateColumns, as_columns, same_key_pairs, survivor_rank
+from dedupe.exact import Candidate, CandidateColumns, as_columns, same_key_pairs
 from dedupe.minhash import EMPTY, MinHasher, flatten, shingle_sets_flat, sorted_unique, text_token_hashes
 from dedupe.unionfind import UnionFind
 
@@ -354,7 +354,7 @@ def _cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams) -> tuple[
     # exact keys: same clean text, same normalised URL (each later copy joined to the key's first row)
     corpus = replace(corpus, candidates=as_columns(corpus.candidates))  # columns: no object per article
     cols = corpus.candidates
-    for values, reason, strength, exact_sim in ((cols.content_hash, "same_text", 2.0, 1.0),
+    for values, reason, strength, exact_sim in ((cols.content_key, "same_text", 2.0, 1.0),
                                                 (cols.url_key, "same_url", 1.5, None)):
         first, later = same_key_pairs(values)
         edges += [(strength, a, b, reason, exact_sim) for a, b in zip(first.tolist(), later.tolist(), strict=True)]
@@ -404,7 +404,7 @@ def _cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams) -> tuple[
 def _decide(corpus: Corpus, is_new: np.ndarray, uf: UnionFind[int],
             edge: dict[tuple[int, int], tuple[str, float | None]], stats: dict[str, int],
             merge: bool) -> list[Decision]:
-    cands = corpus.candidates
+    cands = as_columns(corpus.candidates)
     neighbours: dict[int, list[tuple[int, str, float | None]]] = {}
     for (a, b), (reason, sim) in edge.items():
         neighbours.setdefault(a, []).append((b, reason, sim))
@@ -422,12 +422,12 @@ def _decide(corpus: Corpus, is_new: np.ndarray, uf: UnionFind[int],
         old = [i for i in group if not is_new[i]]
         if old:
             # the best-ranked earlier cluster absorbs the new articles; its survivor stays
-            anchor = min(old, key=lambda i: survivor_rank(cands[i]))
+            anchor = min(old, key=cands.rank)
             survivor_id = corpus.survivor_of[anchor] or corpus.ids[anchor]
             cluster_id = _earlier_cluster(corpus, anchor)
             decisions += _merges(corpus, old, neighbours, cluster_id, survivor_id, merge, stats)
         else:
-            s = min(new, key=lambda i: survivor_rank(cands[i]))
+            s = min(new, key=cands.rank)
             survivor_id = cluster_id = corpus.ids[s]
         for i in sorted(new, key=lambda i: corpus.ids[i]):
             aid = corpus.ids[i]
@@ -442,7 +442,7 @@ def _decide(corpus: Corpus, is_new: np.ndarray, uf: UnionFind[int],
 
 def _earlier_cluster(corpus: Corpus, i: int) -> str:
     cands = corpus.candidates
-    cid = cands.cluster_id[i].as_py() if isinstance(cands, CandidateColumns) else cands[i].cluster_id
+    cid = cands.cluster_id[i] if isinstance(cands, CandidateColumns) else cands[i].cluster_id
     return cid or corpus.survivor_of[i] or corpus.ids[i]
 
 

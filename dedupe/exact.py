@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 import xxhash
 
 _TOKEN = re.compile(r"\w+")
@@ -76,52 +74,56 @@ def survivor_rank(c: Candidate) -> tuple[int, int, float, int, str]:
 class CandidateColumns:
     """The survivor-rule fields and exact keys of many articles as columns, with no Python object per
     article (a large run's corpus step holds a million of them: ~300 bytes each as Candidates).
-    `cols[i]` makes article i's Candidate when one is needed (the members of a cluster)."""
 
-    def __init__(self, article_id: Sequence[str], content_hash: pa.Array, url_key: pa.Array,
-                 published_ts: np.ndarray, text_chars: np.ndarray, earlier: np.ndarray, cluster_id: pa.Array) -> None:
+    The exact keys are integer codes: two articles with the same clean text (or URL) have the same
+    code, -1 is no key (a caller with Arrow dictionary-encodes its string columns)."""
+
+    def __init__(self, article_id: Sequence[str], content_key: np.ndarray, url_key: np.ndarray,
+                 published_ts: np.ndarray, text_chars: np.ndarray, earlier: np.ndarray,
+                 cluster_id: Sequence[str | None]) -> None:
         self.article_id = article_id
-        self.content_hash = content_hash  # string, nulls allowed
-        self.url_key = url_key  # string, nulls allowed
+        self.content_key = content_key  # int64 codes
+        self.url_key = url_key  # int64 codes
         self.published_ts = published_ts  # float64 seconds since the epoch, NaN when unknown
         self.text_chars = text_chars  # int64
         self.earlier = earlier  # bool
-        self.cluster_id = cluster_id  # string, nulls allowed
+        self.cluster_id = cluster_id  # the earlier run's cluster (earlier articles), else None
 
     @classmethod
     def of(cls, cands: Sequence[Candidate]) -> CandidateColumns:
         """Columns of a list of Candidates."""
-        return cls([c.article_id for c in cands], pa.array([c.content_hash for c in cands], pa.string()),
-                   pa.array([c.url_key for c in cands], pa.string()),
+        return cls([c.article_id for c in cands], key_codes([c.content_hash for c in cands]),
+                   key_codes([c.url_key for c in cands]),
                    np.array([np.nan if c.published_ts is None else c.published_ts for c in cands], dtype=np.float64),
                    np.array([c.text_chars for c in cands], dtype=np.int64),
-                   np.array([c.earlier for c in cands], dtype=bool), pa.array([c.cluster_id for c in cands], pa.string()))
+                   np.array([c.earlier for c in cands], dtype=bool), [c.cluster_id for c in cands])
 
     def __len__(self) -> int:
         return len(self.article_id)
 
-    def __getitem__(self, i: int) -> Candidate:
+    def rank(self, i: int) -> tuple[int, int, float, int, str]:
+        """`survivor_rank` of article i."""
         ts = float(self.published_ts[i])
-        return Candidate(self.article_id[i], self.content_hash[i].as_py(), self.url_key[i].as_py(),
-                         None if ts != ts else ts, int(self.text_chars[i]), bool(self.earlier[i]),
-                         self.cluster_id[i].as_py())
+        known = ts == ts
+        return (0 if self.earlier[i] else 1, 0 if known else 1, ts if known else 0.0, -int(self.text_chars[i]),
+                self.article_id[i])
 
 
 def as_columns(cands: Sequence[Candidate] | CandidateColumns) -> CandidateColumns:
     return cands if isinstance(cands, CandidateColumns) else CandidateColumns.of(cands)
 
 
-def same_key_pairs(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """(first, later): for every row whose key (a non-empty string) an earlier row already has, that
-    earlier row's first occurrence and the row. Exact (the strings are compared, not hashed)."""
-    if len(values) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()  # one dictionary for all rows
-    codes = pc.dictionary_encode(values).indices
-    valid = pc.and_kleene(pc.is_valid(codes), pc.greater(pc.fill_null(pc.utf8_length(values), 0), 0))
-    codes = pc.fill_null(codes, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    pos = np.flatnonzero(valid.to_numpy(zero_copy_only=False))
+def key_codes(values: Sequence[str | None]) -> np.ndarray:
+    """int64 codes of string keys: equal strings, equal codes; -1 for a missing or empty key."""
+    codes: dict[str, int] = {}
+    return np.fromiter((codes.setdefault(v, len(codes)) if v else -1 for v in values), dtype=np.int64,
+                       count=len(values))
+
+
+def same_key_pairs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first, later): for every row whose key code (>= 0) an earlier row already has, that earlier
+    row's first occurrence and the row."""
+    pos = np.flatnonzero(codes >= 0)
     if not len(pos):
         return np.empty(0, np.int64), np.empty(0, np.int64)
     c = codes[pos]

@@ -177,8 +177,13 @@ def seen_before(parts: Sequence[IndexPart], ids: pa.Array) -> np.ndarray:
     return mask
 
 
-def _strings(old: pa.Table, new: pa.Table, name: str) -> pa.Array:
-    return pa.concat_arrays([t.column(name).combine_chunks().cast(pa.string()) for t in (old, new)])
+def _key_codes(old: pa.Table, new: pa.Table, name: str) -> np.ndarray:
+    """int64 codes of a string key column over old + new rows (dedupe.exact.CandidateColumns): equal
+    strings, equal codes (one dictionary for all rows); -1 for a null or empty key."""
+    values = pa.concat_arrays([t.column(name).combine_chunks().cast(pa.string()) for t in (old, new)])
+    codes = pc.dictionary_encode(values).indices
+    missing = pc.fill_null(pc.equal(pc.utf8_length(values), 0), True)
+    return pc.if_else(missing, -1, pc.cast(codes, pa.int64())).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _floats(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -202,12 +207,11 @@ def build_corpus(old: pa.Table, new: pa.Table, params: CorpusParams) -> tuple[Co
     published = pc.cast(pc.cast(new.column("published_at"), pa.timestamp("us")), pa.int64())
     cands = CandidateColumns(
         old.column("article_id").to_pylist() + new.column("article_id").to_pylist(),
-        _strings(old, new, "content_hash"), _strings(old, new, "url_key"),
+        _key_codes(old, new, "content_hash"), _key_codes(old, new, "url_key"),
         np.concatenate([_floats(old.column("published_ts")), _floats(published) / 1e6]),
         np.concatenate([_ints(old.column("text_chars")), _ints(new.column("text_chars"))]),
         np.r_[np.ones(old.num_rows, bool), np.zeros(new.num_rows, bool)],
-        pa.concat_arrays([old.column("cluster_id").combine_chunks().cast(pa.string()),
-                          pa.nulls(new.num_rows, pa.string())]))
+        old.column("cluster_id").to_pylist() + [None] * new.num_rows)
     signatures = np.concatenate([o_sig, n_sig]) if len(o_sig) else n_sig  # the run's sketches, copied once
     corpus = Corpus(ids=cands.article_id, signatures=signatures, n_shingles=np.concatenate([o_size, n_size]),
                     para_keys=o_pk + n_pk, candidates=cands,

@@ -152,20 +152,21 @@ def test_clustering_does_not_depend_on_the_verification_chunk(monkeypatch):
 
 
 def test_same_key_pairs_joins_each_later_copy_to_the_first_and_ignores_missing_keys():
-    import pyarrow as pa
+    from dedupe.exact import key_codes, same_key_pairs
 
-    from dedupe.exact import same_key_pairs
-
-    values = pa.chunked_array([["a", None, "b", ""], ["a", "", None, "b", "a", "c"]])
-    first, later = same_key_pairs(values)
+    codes = key_codes(["a", None, "b", "", "a", "", None, "b", "a", "c"])
+    assert codes.tolist() == [0, -1, 1, -1, 0, -1, -1, 1, 0, 2]
+    first, later = same_key_pairs(codes)
     assert sorted(zip(first.tolist(), later.tolist(), strict=True)) == [(0, 4), (0, 8), (2, 7)]
-    assert [len(x) for x in same_key_pairs(pa.array([], pa.string()))] == [0, 0]
-    assert [len(x) for x in same_key_pairs(pa.array([None, ""], pa.string()))] == [0, 0]
+    assert [len(x) for x in same_key_pairs(key_codes([]))] == [0, 0]
+    assert [len(x) for x in same_key_pairs(key_codes([None, ""]))] == [0, 0]
 
 
-def test_candidate_columns_give_back_the_candidates():
-    from dedupe.exact import Candidate, CandidateColumns
+def test_candidate_columns_rank_articles_as_the_survivor_rule_does():
+    from dedupe.exact import Candidate, CandidateColumns, survivor_rank
 
-    cands = [Candidate("a1", "h1", None, None, 10), Candidate("a2", "h2", "x.com/a", 1.5e9, 20, True, "a9")]
+    cands = [Candidate("a1", "h1", None, None, 10), Candidate("a2", "h2", "x.com/a", 1.5e9, 20, True, "a9"),
+             Candidate("a3", "h1", None, 1.4e9, 30), Candidate("a0", "h3", None, 1.4e9, 30)]
     cols = CandidateColumns.of(cands)
-    assert len(cols) == 2 and [cols[i] for i in range(2)] == cands
+    assert len(cols) == 4 and cols.cluster_id[1] == "a9"
+    assert [cols.rank(i) for i in range(4)] == [survivor_rank(c) for c in cands]
