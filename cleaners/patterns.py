@@ -310,9 +310,10 @@ def _first_chars(pattern: str) -> frozenset[str] | None:
                 found, nullable = seq_first(av[3])
             elif op is c.BRANCH:
                 alts = [seq_first(alt) for alt in av[1]]
-                if any(f is None for f, _ in alts):
+                sets = [f for f, _ in alts if f is not None]
+                if len(sets) < len(alts):
                     return None, False
-                found = set().union(*(f for f, _ in alts))  # type: ignore[misc]
+                found = set().union(*sets)
                 nullable = any(n for _, n in alts)
             elif op in repeats:
                 found, nullable = seq_first(av[2])

@@ -352,8 +352,8 @@ def _cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams) -> tuple[
     edges: list[tuple[float, int, int, str, float | None]] = []
 
     # exact keys: same clean text, same normalised URL (each later copy joined to the key's first row)
-    corpus = replace(corpus, candidates=as_columns(corpus.candidates))  # columns: no object per article
-    cols = corpus.candidates
+    cols = as_columns(corpus.candidates)
+    corpus = replace(corpus, candidates=cols)  # columns: no object per article
     for values, reason, strength, exact_sim in ((cols.content_key, "same_text", 2.0, 1.0),
                                                 (cols.url_key, "same_url", 1.5, None)):
         first, later = same_key_pairs(values)

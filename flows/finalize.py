@@ -205,15 +205,16 @@ def build_corpus(old: pa.Table, new: pa.Table, params: CorpusParams) -> tuple[Co
     o_pk = [o_flat[o_offs[i]: o_offs[i + 1]] for i in range(old.num_rows)]
     n_pk = [n_flat[n_offs[i]: n_offs[i + 1]] for i in range(new.num_rows)]
     published = pc.cast(pc.cast(new.column("published_at"), pa.timestamp("us")), pa.int64())
+    ids = old.column("article_id").to_pylist() + new.column("article_id").to_pylist()
     cands = CandidateColumns(
-        old.column("article_id").to_pylist() + new.column("article_id").to_pylist(),
+        ids,
         _key_codes(old, new, "content_hash"), _key_codes(old, new, "url_key"),
         np.concatenate([_floats(old.column("published_ts")), _floats(published) / 1e6]),
         np.concatenate([_ints(old.column("text_chars")), _ints(new.column("text_chars"))]),
         np.r_[np.ones(old.num_rows, bool), np.zeros(new.num_rows, bool)],
         old.column("cluster_id").to_pylist() + [None] * new.num_rows)
     signatures = np.concatenate([o_sig, n_sig]) if len(o_sig) else n_sig  # the run's sketches, copied once
-    corpus = Corpus(ids=cands.article_id, signatures=signatures, n_shingles=np.concatenate([o_size, n_size]),
+    corpus = Corpus(ids=ids, signatures=signatures, n_shingles=np.concatenate([o_size, n_size]),
                     para_keys=o_pk + n_pk, candidates=cands,
                     survivor_of=old.column("survivor_id").to_pylist() + [None] * new.num_rows)
     is_new = np.zeros(len(corpus.ids), dtype=bool)
