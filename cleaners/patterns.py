@@ -175,12 +175,12 @@ def match_key(line: str) -> str:
     return line.strip(_EDGE_PUNCT).rstrip(".!").strip(_EDGE_PUNCT)
 
 
-def _parse(pattern: str, flags: int = 0) -> tuple[Any, list[Any]] | None:
-    """(the regex constants module, the parsed items) from the standard library's regex parser, or None
-    when it is unavailable (a private module: never let it break matching) or fails."""
+def _parse(pattern: str, flags: int = 0) -> tuple[Any, Any] | None:
+    """(the regex constants module, the parsed pattern: a sequence of items with `getwidth()`) from the
+    standard library's regex parser, or None when it is unavailable (a private module: never let it
+    break matching) or fails."""
     try:
-        return (importlib.import_module("re._constants"),
-                list(importlib.import_module("re._parser").parse(pattern, flags)))
+        return importlib.import_module("re._constants"), importlib.import_module("re._parser").parse(pattern, flags)
     except Exception:
         return None
 
@@ -353,12 +353,9 @@ FLOATING_BANDS = (128, 256, 384, 512)
 
 
 def _max_width(pattern: str) -> int:
-    """The most characters `pattern` can match (sys.maxsize when unbounded, or when the standard
-    library's regex parser, a private module, is unavailable or fails)."""
-    try:
-        return min(int(importlib.import_module("re._parser").parse(pattern, re.IGNORECASE).getwidth()[1]), sys.maxsize)
-    except Exception:
-        return sys.maxsize
+    """The most characters `pattern` can match (sys.maxsize when unbounded or not known: `_parse`)."""
+    parsed = _parse(pattern, re.IGNORECASE)
+    return sys.maxsize if parsed is None else min(int(parsed[1].getwidth()[1]), sys.maxsize)
 
 
 class Matcher:

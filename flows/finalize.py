@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dedupe.corpus import Corpus, CorpusParams, band_keys
+from dedupe.corpus import Corpus, CorpusParams
 from dedupe.corpus import cluster as corpus_cluster
 from dedupe.exact import CandidateColumns
 from dedupe.minhash import HASH_SCHEME, sorted_unique
@@ -95,13 +95,12 @@ class NewKeys:
 
 
 def _new_keys(new: pa.Table, params: CorpusParams) -> NewKeys:
-    n_sig, _, n_flat, _ = keyindex.sketch_arrays(new, params.num_perm)
     values = sorted({v for col in ("content_hash", "url_key") for v in new.column(col).to_pylist() if v})
     hashes = sorted_unique(keyindex.hash_strings(pa.array(values, pa.string()))[0])
     if not params.near_duplicates:
         return NewKeys(np.empty(0, np.uint64), np.empty(0, np.uint64), values, hashes)
-    return NewKeys(sorted_unique(band_keys(n_sig, params.bands, params.rows).ravel()),
-                   sorted_unique(n_flat), values, hashes)
+    return NewKeys(sorted_unique(keyindex.table_band_keys(new, params).ravel()),
+                   sorted_unique(keyindex.para_arrays(new)[0]), values, hashes)
 
 
 def _held_by_few(values: np.ndarray, wanted: np.ndarray, cap: int) -> np.ndarray:
@@ -122,8 +121,8 @@ def _scan_reachable(index: pa.Table, keys: NewKeys, params: CorpusParams) -> np.
     if not index.num_rows:
         return np.empty(0, np.int64)
     if params.near_duplicates:
-        o_sig, _, o_pk, o_offs = keyindex.sketch_arrays(index, params.num_perm)
-        bk = band_keys(o_sig, params.bands, params.rows).ravel()
+        bk = keyindex.table_band_keys(index, params).ravel()
+        o_pk, o_offs = keyindex.para_arrays(index)
         owners = np.repeat(np.arange(index.num_rows), params.bands)
         hit[owners[_held_by_few(bk, keys.bands, params.max_bucket)]] = True
         if len(o_pk) and len(keys.paras):
@@ -186,6 +185,11 @@ def _key_codes(old: pa.Table, new: pa.Table, name: str) -> np.ndarray:
     return pc.if_else(missing, -1, pc.cast(codes, pa.int64())).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+def _epoch_seconds(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """A timestamp column as float seconds since the epoch (the index's published_ts), nulls kept."""
+    return pc.divide(pc.cast(pc.cast(col, pa.timestamp("us")), pa.int64()), 1e6)
+
+
 def _floats(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """float64, NaN for nulls."""
     return pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
@@ -204,12 +208,11 @@ def build_corpus(old: pa.Table, new: pa.Table, params: CorpusParams) -> tuple[Co
     n_sig, n_size, n_flat, n_offs = keyindex.sketch_arrays(new, params.num_perm)
     o_pk = [o_flat[o_offs[i]: o_offs[i + 1]] for i in range(old.num_rows)]
     n_pk = [n_flat[n_offs[i]: n_offs[i + 1]] for i in range(new.num_rows)]
-    published = pc.cast(pc.cast(new.column("published_at"), pa.timestamp("us")), pa.int64())
     ids = old.column("article_id").to_pylist() + new.column("article_id").to_pylist()
     cands = CandidateColumns(
         ids,
         _key_codes(old, new, "content_hash"), _key_codes(old, new, "url_key"),
-        np.concatenate([_floats(old.column("published_ts")), _floats(published) / 1e6]),
+        np.concatenate([_floats(old.column("published_ts")), _floats(_epoch_seconds(new.column("published_at")))]),
         np.concatenate([_ints(old.column("text_chars")), _ints(new.column("text_chars"))]),
         np.r_[np.ones(old.num_rows, bool), np.zeros(new.num_rows, bool)],
         old.column("cluster_id").to_pylist() + [None] * new.num_rows)
@@ -350,7 +353,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
                 "survivor_id": pa.array([d.duplicate_of or d.article_id for d in dec], pa.string()),
                 "kept": pc.invert(is_dup),
                 "content_hash": arts.column("content_hash"), "url_key": arts.column("url_key"),
-                "published_ts": pc.divide(pc.cast(pc.cast(published, pa.timestamp("us")), pa.int64()), 1e6),
+                "published_ts": _epoch_seconds(published),
                 "text_chars": arts.column("text_chars"),
                 "run_id": pa.array([rid] * arts.num_rows, pa.string()),
                 "signature": arts.column("signature"), "n_shingles": arts.column("n_shingles"),
