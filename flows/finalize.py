@@ -384,11 +384,10 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     history.write_merges(ctx.out_dir, rid, plan.merges)
     history.commit_rewrites(ctx.out_dir, ctx.staging_dir, rewrites)
     fault("history_rewrite")
+    dup_reasons = Counter(d.reason for d in decision_of.values() if d.duplicate_of is not None)
+    del decisions, decision_of, merges, plan  # written: the lookup store gets their memory
     release_arrow_memory()
-    index_new = pq.read_table(staged_index)
-    release_arrow_memory()  # what decoding the file needed, not the table
-    keyindex.write_keys(ctx.out_dir, rid, index_new, params)  # before the index file: never stale
-    del index_new
+    keyindex.write_keys(ctx.out_dir, rid, staged_index, params)  # read a batch at a time; before the index file: never stale
     release_arrow_memory()
     index_final = ctx.out_dir / "state" / "index" / f"{rid}.parquet"
     index_final.parent.mkdir(parents=True, exist_ok=True)
@@ -421,7 +420,6 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     for r in results:
         reject_reasons.update(r.reject_reasons)
         removal_reasons.update(r.removal_reasons)
-    dup_reasons = Counter(d.reason for d in decision_of.values() if d.duplicate_of is not None)
     m = ctx.manifest
     m.update({
         "status": "finished",

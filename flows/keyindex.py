@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import xxhash
 
 from dedupe.corpus import CorpusParams, band_keys
@@ -46,11 +47,15 @@ def keys_dir(out_dir: Path, stem: str) -> Path:
     return out_dir / "state" / "keys" / stem
 
 
-def signature_views(tbl: pa.Table, num_perm: int) -> list[np.ndarray]:
+def _chunks(col: pa.ChunkedArray | pa.Array) -> list[pa.Array]:
+    return list(col.chunks) if isinstance(col, pa.ChunkedArray) else [col]
+
+
+def signature_views(tbl: pa.Table | pa.RecordBatch, num_perm: int) -> list[np.ndarray]:
     """Each chunk of the signature column as a uint32[rows, num_perm] view of its data buffer (no copy:
     every value is num_perm * 4 bytes)."""
     views = []
-    for chunk in tbl.column("signature").chunks:
+    for chunk in _chunks(tbl.column("signature")):
         n = len(chunk)
         if not n:
             continue
@@ -62,11 +67,12 @@ def signature_views(tbl: pa.Table, num_perm: int) -> list[np.ndarray]:
     return views
 
 
-def para_arrays(tbl: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+def para_arrays(tbl: pa.Table | pa.RecordBatch) -> tuple[np.ndarray, np.ndarray]:
     """(flat paragraph keys uint64, offsets int64[n + 1] from 0)."""
     if not tbl.num_rows:
         return np.empty(0, np.uint64), np.zeros(1, np.int64)
-    pk = tbl.column("para_keys").combine_chunks()
+    col = tbl.column("para_keys")
+    pk = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     pk_offsets = pk.offsets.to_numpy().astype(np.int64)
     flat = pk.values.to_numpy(zero_copy_only=False).astype(np.uint64)
     return flat[pk_offsets[0]: pk_offsets[-1]], pk_offsets - pk_offsets[0]
@@ -85,7 +91,7 @@ def sketch_arrays(tbl: pa.Table, num_perm: int) -> tuple[np.ndarray, np.ndarray,
     return (sigs, sizes, *para_arrays(tbl))
 
 
-def table_band_keys(tbl: pa.Table, params: CorpusParams) -> np.ndarray:
+def table_band_keys(tbl: pa.Table | pa.RecordBatch, params: CorpusParams) -> np.ndarray:
     """uint64[n, bands]: every row's band keys, computed a chunk of the signature column at a time
     (the signatures are never copied into one array)."""
     out = np.empty((tbl.num_rows, params.bands), dtype=np.uint64)
@@ -120,27 +126,54 @@ def _save_sorted(folder: Path, name: str, keys: np.ndarray, rows: np.ndarray | N
 
     A key's row is given by `rows` (one per key), or, without building that array, by `per_row` (row
     i holds keys i*per_row .. (i+1)*per_row - 1) or by `offsets` (row i holds keys offsets[i] ..
-    offsets[i+1] - 1). Memory: the keys and their sort order (the filter is written first, a stripe
-    at a time, `_bit_filter`; the sorted keys are written to their file a chunk at a time; a key's
-    row replaces its position in the order array)."""
+    offsets[i+1] - 1). Equal keys keep their rows in order (a stable sort). Memory: the keys and a
+    part of their sort order at a time (`_sorted_parts`); the filter is set a stripe at a time
+    (`_bit_filter`); keys and rows are written to their files a part at a time."""
     keys = keys.astype(np.uint64, copy=False)
     np.save(folder / f"{name}_filter.npy", _bit_filter(keys, _filter_bits(len(keys))))
-    order = np.argsort(keys)
-    out = np.lib.format.open_memmap(folder / f"{name}.npy", mode="w+", dtype=np.uint64, shape=(len(keys),))
-    for s in range(0, len(keys), KEY_CHUNK):  # the sorted keys go straight to the file: no sorted copy in memory
-        out[s: s + KEY_CHUNK] = keys[order[s: s + KEY_CHUNK]]
-    out.flush()
-    del out
-    if rows is not None:
-        order = rows[order]
-    elif per_row:
-        order //= per_row  # in place: a key's position becomes its row
-    else:
-        order = np.searchsorted(np.asarray(offsets, dtype=np.int64), order, side="right") - 1
-    np.save(folder / f"{name}_rows.npy", order.astype(np.int64, copy=False))
-    del order
+    with open(folder / f"{name}.npy", "wb") as fk, open(folder / f"{name}_rows.npy", "wb") as fr:
+        for fh, dtype in ((fk, "<u8"), (fr, "<i8")):
+            np.lib.format.write_array_header_1_0(fh, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                                                      "fortran_order": False, "shape": (len(keys),)})
+        for part in _sorted_parts(keys):
+            fk.write(keys[part].astype("<u8", copy=False).tobytes())
+            if rows is not None:
+                part = rows[part]
+            elif per_row:
+                part //= per_row  # in place: a key's position becomes its row
+            else:
+                part = np.searchsorted(np.asarray(offsets, dtype=np.int64), part, side="right") - 1
+            fr.write(np.asarray(part, dtype="<i8").tobytes())
 
 
+def _sorted_parts(keys: np.ndarray) -> Iterator[np.ndarray]:
+    """The positions of `keys` in stable sorted order (what np.argsort(keys, kind="stable") gives), in
+    parts of about KEY_CHUNK positions: the keys are split at splitters drawn from an evenly spaced
+    sample (a sample sort; minhash-derived keys are far from uniform, so no fixed bit ranges), and
+    each range is sorted alone. Never a sort order of all the keys at once (32M band keys at
+    1,000,000 articles: 256 MB)."""
+    n = len(keys)
+    parts = -(-n // KEY_CHUNK)
+    if parts <= 1:
+        yield np.argsort(keys, kind="stable")
+        return
+    sample = np.sort(keys[:: max(1, n // (SORT_SAMPLE_PER_PART * parts))])
+    splitters = np.unique(sample[(np.arange(1, parts) * len(sample)) // parts])
+    lows = [None, *splitters]
+    highs = [*splitters, None]
+    for lo, hi in zip(lows, highs, strict=True):
+        if lo is None:
+            inside = keys < hi
+        elif hi is None:
+            inside = keys >= lo
+        else:
+            inside = (keys >= lo) & (keys < hi)
+        idx = np.flatnonzero(inside)
+        del inside
+        yield idx[np.argsort(keys[idx], kind="stable")]
+
+
+SORT_SAMPLE_PER_PART = 256  # sampled keys per part of the sort: parts within a few percent of KEY_CHUNK
 FILTER_STRIPE_BITS = 1 << 25  # the filter's bits are set a stripe at a time: 32 MB of flags, not one per bit
 KEY_CHUNK = 1 << 22
 
@@ -167,11 +200,42 @@ def _may_contain(bitmap: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return ((bitmap[idx >> np.uint64(3)] >> (idx & np.uint64(7)).astype(np.uint8)) & 1).astype(bool)
 
 
-def write_keys(out_dir: Path, stem: str, index: pa.Table, params: CorpusParams,
+def _index_batches(index: pa.Table | Path, columns: list[str] | None = None) -> Iterator[pa.Table | pa.RecordBatch]:
+    """The index rows a part at a time, only `columns` (all when None): slices of ROWS_PER_BATCH rows of a
+    table, or a Parquet file's row groups read one at a time (never the whole file in memory)."""
+    if isinstance(index, pa.Table):
+        tbl = index.select(columns) if columns is not None else index
+        for start in range(0, tbl.num_rows, ROWS_PER_BATCH):
+            yield tbl.slice(start, ROWS_PER_BATCH)
+        return
+    with pq.ParquetFile(index, pre_buffer=False) as f:  # a row group at a time, no read-ahead of the file
+        for rg in range(f.num_row_groups):
+            yield f.read_row_group(rg, columns=columns)
+    pa.default_memory_pool().release_unused()  # Arrow's pool keeps what decoding used: give it back each pass
+
+
+def _hashed_column(index: pa.Table | Path, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """`hash_strings` of a column over all the index rows, read a batch at a time."""
+    hashes, rows, start = [np.empty(0, np.uint64)], [np.empty(0, np.int64)], 0
+    for batch in _index_batches(index, [name]):
+        h, r = hash_strings(batch.column(name))
+        hashes.append(h)
+        rows.append(r + start)
+        start += batch.num_rows
+    return np.concatenate(hashes), np.concatenate(rows)
+
+
+def write_keys(out_dir: Path, stem: str, index: pa.Table | Path, params: CorpusParams,
                files: list[tuple[str, int]] | None = None) -> None:
-    """Write a lookup store named `stem` over the rows in `index`: one index file's rows in file order,
-    or (`files`: their stems and row counts, in order) several files' rows concatenated."""
-    n = index.num_rows
+    """Write a lookup store named `stem` over the rows of `index` (a table, or a Parquet index file read
+    a row group at a time): one index file's rows in file order, or (`files`: their stems and
+    row counts, in order) several files' rows concatenated. Memory: the band keys (bands x 8 bytes
+    per row) and a part of their sort order, never the rows' signatures all at once."""
+    if isinstance(index, pa.Table):
+        n, schema = index.num_rows, index.schema
+    else:
+        with pq.ParquetFile(index) as f:
+            n, schema = f.metadata.num_rows, f.schema_arrow
     files = files if files is not None else [(stem, n)]
     if sum(k for _, k in files) != n:
         raise ValueError(f"store {stem}: {n} rows for files of {sum(k for _, k in files)}")
@@ -179,18 +243,30 @@ def write_keys(out_dir: Path, stem: str, index: pa.Table, params: CorpusParams,
     tmp = final.with_name(f".{stem}.tmp")
     remove_tree(tmp)
     tmp.mkdir(parents=True)
-    bk = table_band_keys(index, params).ravel()
-    _save_sorted(tmp, "band", bk, per_row=params.bands)  # bk is row-major: row i's keys are consecutive
+    bk = np.empty((n, params.bands), dtype=np.uint64)
+    row = 0
+    for batch in _index_batches(index, ["signature"]):
+        bk[row: row + batch.num_rows] = table_band_keys(batch, params)
+        row += batch.num_rows
+    _save_sorted(tmp, "band", bk.ravel(), per_row=params.bands)  # row-major: row i's keys are consecutive
     del bk
-    para_flat, para_offsets = para_arrays(index)
+    flats, offsets, start = [np.empty(0, np.uint64)], [np.zeros(1, np.int64)], 0
+    for batch in _index_batches(index, ["para_keys"]):
+        flat, offs = para_arrays(batch)
+        flats.append(flat)
+        offsets.append(offs[1:] + start)
+        start += len(flat)
+    para_flat, para_offsets = np.concatenate(flats), np.concatenate(offsets)
+    del flats, offsets
     _save_sorted(tmp, "para", para_flat, offsets=para_offsets)
     del para_flat, para_offsets
-    (ch, ch_rows), (uk, uk_rows) = hash_strings(index.column("content_hash")), hash_strings(index.column("url_key"))
+    (ch, ch_rows), (uk, uk_rows) = _hashed_column(index, "content_hash"), _hashed_column(index, "url_key")
     _save_sorted(tmp, "exact", np.concatenate([ch, uk]), np.concatenate([ch_rows, uk_rows]))
-    _save_sorted(tmp, "ids", *hash_strings(index.column("article_id")))
-    with pa.OSFile(str(tmp / "rows.arrow"), "wb") as sink, pa.ipc.new_file(sink, index.schema) as writer:
-        for start in range(0, n, ROWS_PER_BATCH):  # even batches, whatever chunks the rows came in
-            writer.write_table(index.slice(start, ROWS_PER_BATCH).combine_chunks())
+    del ch, ch_rows, uk, uk_rows
+    _save_sorted(tmp, "ids", *_hashed_column(index, "article_id"))
+    with pa.OSFile(str(tmp / "rows.arrow"), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+        for batch in _index_batches(index):  # batches of at most ROWS_PER_BATCH rows, or a row group
+            writer.write(batch.combine_chunks() if isinstance(batch, pa.Table) else batch)
     (tmp / "meta.json").write_text(json.dumps({"version": VERSION, "n": n, "bands": params.bands, "rows": params.rows,
                                                "files": [[f, k] for f, k in files]}))
     remove_tree(final)
