@@ -387,8 +387,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     dup_reasons = Counter(d.reason for d in decision_of.values() if d.duplicate_of is not None)
     del decisions, decision_of, merges, plan  # written: the lookup store gets their memory
     release_arrow_memory()
-    keyindex.write_keys(ctx.out_dir, rid, staged_index, params)  # read a batch at a time; before the index file: never stale
-    release_arrow_memory()
+    keyindex.write_keys(ctx.out_dir, rid, staged_index, params)  # read a row group at a time; before the index file: never stale
     index_final = ctx.out_dir / "state" / "index" / f"{rid}.parquet"
     index_final.parent.mkdir(parents=True, exist_ok=True)
     commit(staged_index, index_final)  # the staging folder is inside OUT_DIR: one file system

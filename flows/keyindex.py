@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 import xxhash
 
 from dedupe.corpus import CorpusParams, band_keys
+from flows.sink import release_arrow_memory
 from flows.state import remove_tree
 
 VERSION = 2
@@ -211,7 +212,7 @@ def _index_batches(index: pa.Table | Path, columns: list[str] | None = None) -> 
     with pq.ParquetFile(index, pre_buffer=False) as f:  # a row group at a time, no read-ahead of the file
         for rg in range(f.num_row_groups):
             yield f.read_row_group(rg, columns=columns)
-    pa.default_memory_pool().release_unused()  # Arrow's pool keeps what decoding used: give it back each pass
+    release_arrow_memory()  # Arrow's pool keeps what decoding used: give it back after each pass
 
 
 def _hashed_column(index: pa.Table | Path, name: str) -> tuple[np.ndarray, np.ndarray]:
