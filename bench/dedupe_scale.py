@@ -40,7 +40,7 @@ def synthetic(n: int, rng: np.random.Generator, earlier: bool, offset: int) -> C
 
 def concat(a: Corpus, b: Corpus) -> Corpus:
     return Corpus(a.ids + b.ids, np.concatenate([a.signatures, b.signatures]), np.concatenate([a.n_shingles, b.n_shingles]),
-                  a.para_keys + b.para_keys, a.candidates + b.candidates, a.survivor_of + b.survivor_of)
+                  [*a.para_keys, *b.para_keys], a.candidates + b.candidates, a.survivor_of + b.survivor_of)
 
 
 def timed(corpus: Corpus, is_new: np.ndarray) -> tuple[float, float, dict]:

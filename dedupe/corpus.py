@@ -147,6 +147,31 @@ def _para_keys(first_two: np.ndarray) -> np.ndarray:
     return np.unique((first_two[:, 0].astype(np.uint64) << np.uint64(32)) | first_two[:, 1].astype(np.uint64))
 
 
+@dataclass(frozen=True)
+class ParaKeys:
+    """Every article's paragraph keys in one array: article k's are flat[offsets[k]: offsets[k + 1]]
+    (a list of a million small arrays would cost ~100 bytes of object per article, and a copy to
+    sort them)."""
+
+    flat: np.ndarray  # uint64[total]
+    offsets: np.ndarray  # int64[n + 1], from 0
+
+    @classmethod
+    def of(cls, per_article: Sequence[np.ndarray]) -> ParaKeys:
+        lens = np.fromiter((len(k) for k in per_article), dtype=np.int64, count=len(per_article))
+        flat = np.concatenate(per_article).astype(np.uint64) if len(per_article) else np.empty(0, np.uint64)
+        return cls(flat, np.r_[np.int64(0), np.cumsum(lens)])
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, k: int) -> np.ndarray:
+        return self.flat[self.offsets[k]: self.offsets[k + 1]]
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return (self[k] for k in range(len(self)))
+
+
 @dataclass
 class Corpus:
     """Struct-of-arrays view of a set of articles for clustering."""
@@ -154,9 +179,13 @@ class Corpus:
     ids: list[str]
     signatures: np.ndarray  # uint32[n, num_perm]
     n_shingles: np.ndarray  # int64[n]
-    para_keys: list[np.ndarray]
+    para_keys: ParaKeys | Sequence[np.ndarray]  # a sequence of per-article arrays is made a ParaKeys
     candidates: list[Candidate] | CandidateColumns  # survivor-rule fields and exact keys, aligned with ids
     survivor_of: list[str | None] = field(default_factory=list)  # earlier articles: their cluster's survivor
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.para_keys, ParaKeys):
+            self.para_keys = ParaKeys.of(self.para_keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,12 +250,15 @@ def _bucket_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int, stats: 
 
 
 VERIFY_CHUNK = 1 << 20  # candidate pairs unpacked and verified at a time
+CANDIDATE_BATCH = 1 << 22  # distinct candidate pairs gathered before they are verified
 PARA_KEY_PARTS = 8  # paragraph keys are grouped in this many parts (by their low bits): smaller sorts
 
 
 def candidate_pairs(corpus: Corpus, is_new: np.ndarray, params: CorpusParams, stats: dict[str, int]) -> np.ndarray:
-    """int64[m, 2] candidate pairs (i < j) with at least one new article (`candidate_codes`, unpacked)."""
-    return unpack_pairs(candidate_codes(corpus, is_new, params, stats), len(corpus.ids))
+    """int64[m, 2] distinct candidate pairs (i < j) with at least one new article (`candidate_batches`)."""
+    batches = list(candidate_batches(corpus, is_new, params, stats))
+    codes = np.unique(np.concatenate(batches)) if batches else np.empty(0, dtype=np.int64)
+    return unpack_pairs(codes, len(corpus.ids))
 
 
 def unpack_pairs(codes: np.ndarray, n: int) -> np.ndarray:
@@ -234,47 +266,59 @@ def unpack_pairs(codes: np.ndarray, n: int) -> np.ndarray:
     return np.stack([codes // n, codes % n], axis=1)
 
 
-def candidate_codes(corpus: Corpus, is_new: np.ndarray, params: CorpusParams, stats: dict[str, int]) -> np.ndarray:
-    """int64[m] sorted codes i * n + j of the candidate pairs (i < j) with at least one new article,
-    from LSH bands and paragraph keys.
+def candidate_batches(corpus: Corpus, is_new: np.ndarray, params: CorpusParams, stats: dict[str, int],
+                      batch: int | None = None) -> Iterator[np.ndarray]:
+    """The candidate pairs (i < j, at least one new article) from LSH bands and paragraph keys, as
+    sorted int64 codes i * n + j, a batch of about `batch` distinct pairs at a time.
 
-    A near-copy shares many bands, so the raw pairs of all bands are several times the distinct
-    ones: pairs are packed into one int64 (i * n + j) and made unique as they come (whenever the
-    pending ones outnumber those kept), so memory follows the distinct pairs, not the raw ones;
-    and they stay packed (8 bytes a pair) until they are verified a chunk at a time.
+    Every candidate is in at least one batch; a pair proposed by bands that fall in different
+    batches is in each of them. Verifying it twice is cheap (a few signature slots), while holding
+    every distinct pair of a run to make them unique at once is not: at 1,000,000 articles there are
+    16 million, and the sort that makes them unique needs several copies of them. A near-copy
+    shares many bands, so the raw pairs are several times the distinct ones; a batch is made
+    unique before it is handed on. `stats["candidate_pairs"]` counts the pairs handed on.
+    `batch` defaults to CANDIDATE_BATCH.
     """
     n = len(corpus.ids)
     if n < 2:
-        return np.empty(0, dtype=np.int64)
-    unique = np.empty(0, dtype=np.int64)
+        return
+    batch = batch or CANDIDATE_BATCH
     pending: list[np.ndarray] = []
     pending_n = 0
 
-    def add(chunks: list[np.ndarray]) -> None:
-        nonlocal unique, pending, pending_n
+    def take(chunks: list[np.ndarray]) -> None:
+        nonlocal pending_n
         for c in chunks:
             i, j = np.minimum(c[:, 0], c[:, 1]), np.maximum(c[:, 0], c[:, 1])
             keep = (i != j) & (is_new[i] | is_new[j])
-            pending.append(i[keep] * np.int64(n) + j[keep])
+            pending.append(i[keep].astype(np.int64) * np.int64(n) + j[keep])
             pending_n += int(keep.sum())
-        if pending and pending_n >= max(len(unique), 1 << 20):
-            unique = np.unique(np.concatenate([unique, *pending]))
-            pending, pending_n = [], 0
 
-    owners = np.arange(n, dtype=np.int64)
+    def flush() -> np.ndarray:
+        nonlocal pending, pending_n
+        codes = np.unique(np.concatenate(pending))
+        pending, pending_n = [], 0
+        stats["candidate_pairs"] = stats.get("candidate_pairs", 0) + len(codes)
+        return codes
+
+    owners = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
     for b in range(params.bands):  # one band's keys at a time
-        add(_bucket_pairs(band_key(corpus.signatures, b, params.rows), owners, params.max_bucket, stats))
-    lens = np.array([len(k) for k in corpus.para_keys], dtype=np.int64)
-    if lens.sum():
-        pk, pk_owner = np.concatenate(corpus.para_keys), np.repeat(owners, lens)
-        part = pk & np.uint64(PARA_KEY_PARTS - 1)  # a key's bucket lies in one part: sort a part at a time
-        for p in range(PARA_KEY_PARTS):
+        take(_bucket_pairs(band_key(corpus.signatures, b, params.rows), owners, params.max_bucket, stats))
+        if pending_n >= batch:
+            yield flush()
+    keys = corpus.para_keys
+    assert isinstance(keys, ParaKeys)  # made one in Corpus.__post_init__
+    if len(keys.flat):
+        pk, pk_owner = keys.flat, np.repeat(owners, np.diff(keys.offsets))
+        part = (pk & np.uint64(PARA_KEY_PARTS - 1)).astype(np.uint8)  # a key's bucket lies in one part
+        for p in range(PARA_KEY_PARTS):  # sort a part at a time
             sel = part == p
-            add(_bucket_pairs(pk[sel], pk_owner[sel], params.max_bucket, stats))
+            take(_bucket_pairs(pk[sel], pk_owner[sel], params.max_bucket, stats))
+            if pending_n >= batch:
+                yield flush()
         del pk, pk_owner, part
-    codes = np.unique(np.concatenate([unique, *pending])) if pending else unique
-    stats["candidate_pairs"] = stats.get("candidate_pairs", 0) + len(codes)
-    return codes
+    if pending_n:
+        yield flush()
 
 
 def estimates(corpus: Corpus, pairs: np.ndarray, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
@@ -358,13 +402,8 @@ def _cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams) -> tuple[
                                                 (cols.url_key, "same_url", 1.5, None)):
         first, later = same_key_pairs(values)
         edges += [(strength, a, b, reason, exact_sim) for a, b in zip(first.tolist(), later.tolist(), strict=True)]
-    codes = candidate_codes(corpus, is_new, params, stats) if params.near_duplicates else np.empty(0, np.int64)
-    for start in range(0, len(codes), VERIFY_CHUNK):  # unpacked and verified a chunk at a time: memory per chunk
-        pairs = unpack_pairs(codes[start: start + VERIFY_CHUNK], len(corpus.ids))
-        ok, sims = verify(corpus, pairs, params)
-        stats["verified_pairs"] = stats.get("verified_pairs", 0) + int(ok.sum())
-        edges += [(s, i, j, "near_duplicate", s) for (i, j), s in zip(pairs[ok].tolist(), sims[ok].tolist(), strict=True)]
-    del codes
+    if params.near_duplicates:
+        edges += _verified_edges(corpus, is_new, params, stats)
 
     # only the new articles and the earlier ones an edge touches take part (an index of millions of
     # earlier articles costs nothing here beyond their edges)
@@ -399,6 +438,27 @@ def _cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams) -> tuple[
         rep[root] = max((pi, pj), key=lambda x: (int(corpus.n_shingles[x]), ids[x]))
         kept[(min(i, j), max(i, j))] = (reason, sim)
     return _decide(corpus, is_new, uf, kept, stats, params.merge_earlier_clusters), stats
+
+
+def _verified_edges(corpus: Corpus, is_new: np.ndarray, params: CorpusParams,
+                    stats: dict[str, int]) -> list[tuple[float, int, int, str, float | None]]:
+    """The verified near-duplicate pairs as edges, each pair once; candidates are verified a batch as
+    it comes (`candidate_batches`) and VERIFY_CHUNK pairs at a time, so memory follows the batch."""
+    found: list[np.ndarray] = []
+    found_sims: list[np.ndarray] = []
+    for codes in candidate_batches(corpus, is_new, params, stats):
+        for start in range(0, len(codes), VERIFY_CHUNK):
+            chunk = codes[start: start + VERIFY_CHUNK]
+            ok, sims = verify(corpus, unpack_pairs(chunk, len(corpus.ids)), params)
+            found.append(chunk[ok])
+            found_sims.append(sims[ok])
+    if not found:
+        return []
+    codes, first = np.unique(np.concatenate(found), return_index=True)  # a pair from two batches: once
+    sims = np.concatenate(found_sims)[first]
+    stats["verified_pairs"] = stats.get("verified_pairs", 0) + len(codes)
+    pairs = unpack_pairs(codes, len(corpus.ids))
+    return [(s, i, j, "near_duplicate", s) for (i, j), s in zip(pairs.tolist(), sims.tolist(), strict=True)]
 
 
 def _decide(corpus: Corpus, is_new: np.ndarray, uf: UnionFind[int],

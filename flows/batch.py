@@ -36,7 +36,7 @@ from flows.sink import (
     article_row,
     read_pickle,
     reject_row,
-    release_arrow_memory,
+    release_heap,
     removal_rows,
     to_table,
     write_pickle_atomic,
@@ -148,7 +148,7 @@ def learn_recurring(ctx: RunContext, ingested: Sequence[IngestResult]) -> str:
     ctx.manifest.setdefault("learned", {})["recurring_lines"] = len(keys)
     ctx.manifest.setdefault("seconds_global", {})["learn_recurring"] = round(time.perf_counter() - t0, 4)
     del run_counts, total, snapshot, col
-    release_arrow_memory()  # the run's line counts stay staged on disk, not in this process
+    release_heap()  # the run's line counts stay staged on disk, not in this process
     return str(path)
 
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dedupe.corpus import Corpus, CorpusParams
+from dedupe.corpus import Corpus, CorpusParams, ParaKeys, band_keys
 from dedupe.corpus import cluster as corpus_cluster
 from dedupe.exact import CandidateColumns
 from dedupe.minhash import HASH_SCHEME, sorted_unique
@@ -33,6 +33,7 @@ from flows.sink import (
     AtomicParquetWriter,
     commit,
     release_arrow_memory,
+    release_heap,
     write_json_atomic,
     write_table_atomic,
 )
@@ -84,6 +85,64 @@ class IndexPart:
 _STORE_ERRORS = (OSError, ValueError, EOFError, pa.ArrowException)
 
 
+NEW_COLUMNS = ["article_id", "content_hash", "url_key", "published_at", "text_chars", "n_shingles"]
+
+
+@dataclass
+class NewArticles:
+    """This run's articles as clustering needs them: the small key columns as a table (NEW_COLUMNS),
+    the signatures and paragraph keys as arrays (never the text)."""
+
+    table: pa.Table
+    signatures: np.ndarray  # uint32[n, num_perm]
+    para_keys: ParaKeys
+
+    @classmethod
+    def of_table(cls, tbl: pa.Table, num_perm: int) -> NewArticles:
+        """From a table with the staged articles' key and sketch columns."""
+        sigs, _, flat, offsets = keyindex.sketch_arrays(tbl, num_perm)
+        return cls(tbl.select(NEW_COLUMNS), sigs, ParaKeys(flat, offsets))
+
+    @property
+    def num_rows(self) -> int:
+        return self.table.num_rows
+
+
+def read_new_articles(paths: Sequence[str | Path], parts: Sequence[IndexPart], num_perm: int) -> tuple[NewArticles, pa.Array]:
+    """This run's staged articles (their key columns, `NewArticles`) without the ones an earlier run
+    already processed (`seen_before`), which come back apart as their ids.
+
+    Read a file at a time, the signatures copied into one array as they come: the run's signature
+    column (~0.5 KB an article) is never held twice."""
+    total = sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
+    sigs = np.empty((total, num_perm), dtype=np.uint32)
+    row = 0
+    tables: list[pa.Table] = []
+    flats: list[np.ndarray] = []
+    lens: list[np.ndarray] = []
+    seen: list[pa.Array] = []
+    for path in paths:
+        tbl = pq.read_table(path, columns=[*NEW_COLUMNS, "signature", "para_keys"])
+        ids = tbl.column("article_id").combine_chunks()
+        mask = seen_before(parts, ids)
+        if mask.any():
+            seen.append(ids.filter(pa.array(mask)))
+            tbl = tbl.filter(pa.array(~mask))
+        for view in keyindex.signature_views(tbl, num_perm):
+            sigs[row: row + len(view)] = view
+            row += len(view)
+        flat, offsets = keyindex.para_arrays(tbl)
+        flats.append(flat)
+        lens.append(np.diff(offsets))
+        tables.append(tbl.select(NEW_COLUMNS))  # the signature and paragraph-key buffers go with tbl
+        del tbl
+    table = pa.concat_tables(tables) if tables else STAGED_ARTICLES.empty_table().select(NEW_COLUMNS)
+    para = (ParaKeys(np.concatenate(flats), np.r_[np.int64(0), np.cumsum(np.concatenate(lens))]) if flats
+            else ParaKeys(np.empty(0, np.uint64), np.zeros(1, np.int64)))
+    seen_ids = pa.concat_arrays(seen) if seen else pa.array([], pa.string())
+    return NewArticles(table, sigs[:row] if row < total else sigs, para), seen_ids
+
+
 @dataclass
 class NewKeys:
     """What earlier articles are looked up by: this run's band keys, paragraph keys and exact keys."""
@@ -94,13 +153,13 @@ class NewKeys:
     exact_hashes: np.ndarray
 
 
-def _new_keys(new: pa.Table, params: CorpusParams) -> NewKeys:
-    values = sorted({v for col in ("content_hash", "url_key") for v in new.column(col).to_pylist() if v})
+def _new_keys(new: NewArticles, params: CorpusParams) -> NewKeys:
+    values = sorted({v for col in ("content_hash", "url_key") for v in new.table.column(col).to_pylist() if v})
     hashes = sorted_unique(keyindex.hash_strings(pa.array(values, pa.string()))[0])
     if not params.near_duplicates:
         return NewKeys(np.empty(0, np.uint64), np.empty(0, np.uint64), values, hashes)
-    return NewKeys(sorted_unique(keyindex.table_band_keys(new, params).ravel()),
-                   sorted_unique(keyindex.para_arrays(new)[0]), values, hashes)
+    return NewKeys(sorted_unique(band_keys(new.signatures, params.bands, params.rows).ravel()),
+                   sorted_unique(new.para_keys.flat), values, hashes)
 
 
 def _held_by_few(values: np.ndarray, wanted: np.ndarray, cap: int) -> np.ndarray:
@@ -135,14 +194,17 @@ def _scan_reachable(index: pa.Table, keys: NewKeys, params: CorpusParams) -> np.
     return np.flatnonzero(hit)
 
 
-def reachable_old(parts: Sequence[IndexPart], new: pa.Table, params: CorpusParams) -> pa.Table:
+def reachable_old(parts: Sequence[IndexPart], new: NewArticles | pa.Table, params: CorpusParams) -> pa.Table:
     """The earlier articles that share a band key, a paragraph key, the clean text or the URL with at
-    least one new article: the only ones clustering can link to this run (INDEX rows).
+    least one new article: the only ones clustering can link to this run (INDEX rows). `new` may be
+    a table of staged articles (`NewArticles.of_table`).
 
     An index file with a lookup store is searched by binary search and only the reachable rows are
     read (memory-mapped); one without is scanned."""
     if not new.num_rows or not parts:
         return INDEX.empty_table()
+    if isinstance(new, pa.Table):
+        new = NewArticles.of_table(new, params.num_perm)
     keys = _new_keys(new, params)
     found = []
     for part in parts:
@@ -200,25 +262,28 @@ def _ints(col: pa.ChunkedArray) -> np.ndarray:
     return pc.fill_null(pc.cast(col, pa.int64()), 0).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def build_corpus(old: pa.Table, new: pa.Table, params: CorpusParams) -> tuple[Corpus, np.ndarray]:
+def build_corpus(old: pa.Table, new: NewArticles | pa.Table, params: CorpusParams) -> tuple[Corpus, np.ndarray]:
     """The reachable earlier articles (`reachable_old`) followed by this run's new ones, as one Corpus;
     and the is_new mask. Unreachable earlier articles could get no edge, so leaving them out changes
-    no decision."""
+    no decision. `new` may be a table of staged articles (`NewArticles.of_table`)."""
+    if isinstance(new, pa.Table):
+        new = NewArticles.of_table(new, params.num_perm)
     o_sig, o_size, o_flat, o_offs = keyindex.sketch_arrays(old, params.num_perm)
-    n_sig, n_size, n_flat, n_offs = keyindex.sketch_arrays(new, params.num_perm)
-    o_pk = [o_flat[o_offs[i]: o_offs[i + 1]] for i in range(old.num_rows)]
-    n_pk = [n_flat[n_offs[i]: n_offs[i + 1]] for i in range(new.num_rows)]
-    ids = old.column("article_id").to_pylist() + new.column("article_id").to_pylist()
+    n_tbl, n_para = new.table, new.para_keys
+    ids = old.column("article_id").to_pylist() + n_tbl.column("article_id").to_pylist()
     cands = CandidateColumns(
         ids,
-        _key_codes(old, new, "content_hash"), _key_codes(old, new, "url_key"),
-        np.concatenate([_floats(old.column("published_ts")), _floats(_epoch_seconds(new.column("published_at")))]),
-        np.concatenate([_ints(old.column("text_chars")), _ints(new.column("text_chars"))]),
+        _key_codes(old, n_tbl, "content_hash"), _key_codes(old, n_tbl, "url_key"),
+        np.concatenate([_floats(old.column("published_ts")), _floats(_epoch_seconds(n_tbl.column("published_at")))]),
+        np.concatenate([_ints(old.column("text_chars")), _ints(n_tbl.column("text_chars"))]),
         np.r_[np.ones(old.num_rows, bool), np.zeros(new.num_rows, bool)],
         old.column("cluster_id").to_pylist() + [None] * new.num_rows)
-    signatures = np.concatenate([o_sig, n_sig]) if len(o_sig) else n_sig  # the run's sketches, copied once
-    corpus = Corpus(ids=ids, signatures=signatures, n_shingles=np.concatenate([o_size, n_size]),
-                    para_keys=o_pk + n_pk, candidates=cands,
+    # the new signatures are used as they are when no earlier article is reachable (a first run)
+    signatures = np.concatenate([o_sig, new.signatures]) if len(o_sig) else new.signatures
+    para_keys = (ParaKeys(np.concatenate([o_flat, n_para.flat]), np.concatenate([o_offs[:-1], n_para.offsets + o_offs[-1]]))
+                 if old.num_rows else n_para)
+    n_shingles = np.concatenate([o_size, _ints(n_tbl.column("n_shingles"))])
+    corpus = Corpus(ids=ids, signatures=signatures, n_shingles=n_shingles, para_keys=para_keys, candidates=cands,
                     survivor_of=old.column("survivor_id").to_pylist() + [None] * new.num_rows)
     is_new = np.zeros(len(corpus.ids), dtype=bool)
     is_new[old.num_rows:] = True
@@ -280,23 +345,16 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     index_rows = sum(p.n for p in parts)
     check_sketch_params(ctx.out_dir, params, index_rows)
     # only what clustering needs: ~0.5 KB per article (the signature), never the text
-    key_cols = ["article_id", "content_hash", "url_key", "published_at", "text_chars", "signature", "n_shingles",
-                "para_keys"]
-    staged = [pq.read_table(r.articles_path, columns=key_cols) for r in results]
-    new_tbl = pa.concat_tables(staged) if staged else STAGED_ARTICLES.empty_table().select(key_cols)
-    new_ids = new_tbl.column("article_id").combine_chunks()
-    seen_mask = seen_before(parts, new_ids)
-    unchanged = int(seen_mask.sum())
-    seen = new_ids.filter(pa.array(seen_mask))
-    if unchanged:
-        new_tbl = new_tbl.filter(pa.array(~seen_mask))
-    old = history.resolve(reachable_old(parts, new_tbl, params), history.read_merges(ctx.out_dir))
-    corpus, is_new = build_corpus(old, new_tbl, params)
-    del staged, new_tbl, old  # the corpus holds what clustering needs (memory: one copy of the signatures)
+    new, seen = read_new_articles([r.articles_path for r in results], parts, params.num_perm)
+    unchanged = len(seen)
+    old = history.resolve(reachable_old(parts, new, params), history.read_merges(ctx.out_dir))
+    corpus, is_new = build_corpus(old, new, params)
+    del new, old  # the corpus holds what clustering needs (memory: one copy of the signatures)
     release_arrow_memory()
     decisions, dedupe_stats = corpus_cluster(corpus, is_new, params)
     reachable = int((~is_new).sum())
     del corpus, is_new
+    release_heap()
     # decisions about earlier articles: survivors of earlier clusters this run merged into another
     merges = [history.Merge(d.merged_cluster, d.cluster_id, d.duplicate_of or "", d.article_id, d.matched,
                             d.similarity) for d in decisions if d.merged_cluster]

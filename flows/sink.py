@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import uuid
@@ -113,6 +114,28 @@ def release_arrow_memory() -> None:
     a whole run's rows (line counts, the run's sketches) that is gigabytes the process no longer
     needs (measured: 2.6 GB kept after a 20-million-row group_by, 0.1 GB after this call)."""
     pa.default_memory_pool().release_unused()
+
+
+def release_heap() -> None:
+    """`release_arrow_memory`, and give the C heap's free pages back too (glibc's malloc_trim; a no-op
+    elsewhere). After clustering a million articles the heap keeps ~0.4 GB of free but scattered
+    pages (numpy's many mid-sized temporaries, Python's objects) that the tables written next,
+    allocated by Arrow's own pool, could never reuse. The call walks the heap (seconds at that size):
+    once after a global step, not in a loop."""
+    release_arrow_memory()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _glibc() -> Any:
+    try:
+        libc = ctypes.CDLL(None)
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+_LIBC = _glibc()
 
 
 def tmp_path_for(final: Path) -> Path:

@@ -135,20 +135,28 @@ def test_candidates_and_verification_do_not_depend_on_how_they_are_chunked():
     assert whole[0].sum() >= 3
 
 
-def test_clustering_does_not_depend_on_the_verification_chunk(monkeypatch):
-    """Candidate pairs stay packed and are unpacked and verified VERIFY_CHUNK at a time: the same
-    clusters and decisions with a chunk of one pair as with all of them at once."""
+def test_clustering_does_not_depend_on_the_verification_chunk_or_the_candidate_batch(monkeypatch):
+    """Candidate pairs are gathered CANDIDATE_BATCH at a time, stay packed and are unpacked and
+    verified VERIFY_CHUNK at a time: the same clusters and decisions with batches and chunks of one
+    pair as with all of them at once (a pair two batches propose is verified twice, counted once)."""
     import dedupe.corpus as dc
 
     docs = {"base": S.BASE, "brief": S.BRIEF, "abridged": S.ABRIDGED, "updated": S.UPDATED,
             "follow": S.FOLLOW_UP, "other": S.OTHER_STORY, "a": S.TEMPLATE_A, "b": S.TEMPLATE_B}
     corpus, is_new = corpus_of(docs)
     whole, stats = dc.cluster(corpus, is_new, CorpusParams())
+    assert len(list(dc.candidate_batches(corpus, is_new, CorpusParams(), {}))) == 1
     monkeypatch.setattr(dc, "VERIFY_CHUNK", 1)
     chunked, chunked_stats = dc.cluster(corpus, is_new, CorpusParams())
     assert sorted(whole, key=lambda d: d.article_id) == sorted(chunked, key=lambda d: d.article_id)
     assert stats == chunked_stats and stats["verified_pairs"] >= 3
     assert any(d.duplicate_of for d in whole)
+    monkeypatch.setattr(dc, "CANDIDATE_BATCH", 1)
+    assert len(list(dc.candidate_batches(corpus, is_new, CorpusParams(), {}))) > 1
+    batched, batched_stats = dc.cluster(corpus, is_new, CorpusParams())
+    assert sorted(whole, key=lambda d: d.article_id) == sorted(batched, key=lambda d: d.article_id)
+    assert batched_stats["verified_pairs"] == stats["verified_pairs"]
+    assert batched_stats["candidate_pairs"] >= stats["candidate_pairs"]
 
 
 def test_same_key_pairs_joins_each_later_copy_to_the_first_and_ignores_missing_keys():
