@@ -48,7 +48,7 @@ def tokenize(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _word_table() -> np.ndarray:
+def word_table() -> np.ndarray:
     """uint8 per code point: 1 where `\\w` matches (what `tokenize` splits on), built once per process."""
     table = np.zeros(0x110000, dtype=np.uint8)
     every = "".join(map(chr, range(0x110000)))
@@ -66,7 +66,7 @@ def text_token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     if joined.count(_SEP) != len(texts) - 1:  # a text carrying the separator itself
         joined = _SEP.join(t.replace(_SEP, " ") for t in texts)
     cps = np.frombuffer(_normalise(joined).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    return kernels.hash_tokens(cps, _word_table(), ord(_SEP), len(texts))
+    return kernels.hash_tokens(cps, word_table(), ord(_SEP), len(texts))
 
 
 def split_counts(flat: np.ndarray, counts: np.ndarray) -> list[list[int]]:

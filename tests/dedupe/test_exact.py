@@ -24,6 +24,28 @@ def test_content_hash_ignores_case_punctuation_and_spacing(a, b, same):
     assert (content_hash(a) == content_hash(b)) is same
 
 
+def _hash_of_tokens(text: str) -> str:
+    """content_hash by its definition: the tokens joined by single spaces (the way it was first written)."""
+    import xxhash
+
+    from dedupe.minhash import tokenize
+
+    return xxhash.xxh3_128_hexdigest(" ".join(tokenize(text)).encode("utf-8"))
+
+
+@pytest.mark.parametrize("text", ["", " ", "...", "a", " a ", "_", "a.b", "Straße", "ﬁne print", "caf\u00e9 CAFE\u0301",
+                                  "soft\u00adhyphen", "zero\u200bwidth", "lone \ud800 surrogate", "中文 字",
+                                  "WASHINGTON (Reuters) - The mayor said: \u201cyes\u201d.\n\nSecond paragraph.\t"])
+def test_content_hash_is_the_hash_of_the_tokens_joined_by_spaces(text):
+    assert content_hash(text) == _hash_of_tokens(text)
+
+
+@given(st.text(alphabet=st.sampled_from("ab Z_9,.-\n\t'\u2019\u00adß\ufb01é中\u0301\u00a0") | st.characters(), max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_content_hash_matches_its_definition_on_any_text(text):
+    assert content_hash(text) == _hash_of_tokens(text)
+
+
 @pytest.mark.parametrize("url,key", [
     ("https://www.Example.com/news/a?utm_source=rss&fbclid=1#top", "example.com/news/a"),
     ("http://example.com/news/a/", "example.com/news/a"),
