@@ -8,7 +8,10 @@ and stops the server on exit. With PREFECT_API_URL set, it serves against that s
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -35,7 +38,7 @@ def start_local_server(home: Path, port: int, timeout: float = 120.0) -> subproc
     log = open(home / "server.log", "ab")  # noqa: SIM115 (kept open for the server's lifetime)
     proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
                              "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_stop_with_parent if sys.platform == "linux" else None)
     deadline = time.monotonic() + timeout
     url = f"http://127.0.0.1:{port}/api/health"
     while time.monotonic() < deadline:
@@ -49,6 +52,13 @@ def start_local_server(home: Path, port: int, timeout: float = 120.0) -> subproc
         time.sleep(0.5)
     stop_server(proc)
     raise RuntimeError(f"the local Prefect server did not become healthy in {timeout:.0f} s; see {home}/server.log")
+
+
+def _stop_with_parent() -> None:
+    """Run in the server's process before it starts (Linux): it gets SIGTERM when the serve process
+    dies, so it never outlives serve, even when serve is killed and cannot stop it itself."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:

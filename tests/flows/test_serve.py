@@ -64,9 +64,12 @@ def test_serve_runs_the_deployment_and_a_second_run_adds_nothing(tmp_path, raw_c
         serve.send_signal(signal.SIGINT)
         try:
             serve.wait(timeout=60)
+            killed = False
         except subprocess.TimeoutExpired:
             os.killpg(serve.pid, signal.SIGKILL)
+            killed = True
         log.close()
+    assert not killed, "serve did not stop within 60 s of Ctrl-C: " + (tmp_path / "serve.log").read_text()[-2000:]
     # the local server was stopped with the serve command
     import httpx
 
