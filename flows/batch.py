@@ -33,16 +33,18 @@ from flows.sink import (
     REJECTS,
     REMOVALS,
     STAGED_ARTICLES,
+    AtomicParquetWriter,
     article_row,
     read_pickle,
     reject_row,
+    release_arrow_memory,
     release_heap,
     removal_rows,
     to_table,
     write_pickle_atomic,
     write_table_atomic,
 )
-from flows.state import read_line_counts
+from flows.state import line_count_files
 
 DEFAULT_COLLAPSE = CollapseParams()
 # Size of the line-count snapshot in state/lines above which keys seen once are pruned (~25 bytes a key).
@@ -131,25 +133,66 @@ def learn_recurring(ctx: RunContext, ingested: Sequence[IngestResult]) -> str:
     LINE_COUNTS_MAX_ROWS keys, keys seen in a single article are dropped from it: a line that
     one article in millions carried is not a template (documented trade-off: such a line needs
     its full threshold again from then on).
+
+    The counts are summed a part of the keys at a time (LINE_COUNT_PARTS, by the keys' low bits:
+    a key's rows all fall in one part), reading the batches' count files once per part: a million
+    articles carry tens of millions of line keys, and summing them at once took 1.4 GB.
     """
     t0 = time.perf_counter()
-    run_counts = _sum_counts([pq.read_table(r.counts_path) for r in ingested])
     cfg = ctx.config
     policy = recurring.RecurringPolicy(site_min=cfg.recurring_site_min or 10**9,
                                        global_min=cfg.recurring_global_min or 10**9,
                                        max_body_share=cfg.recurring_max_body_share)
-    total = _sum_counts([run_counts, read_line_counts(ctx.out_dir)])
-    snapshot = total if total.num_rows <= LINE_COUNTS_MAX_ROWS else total.filter(pc.greater(total.column("n"), 1))
-    write_table_atomic(snapshot, ctx.staging_dir / "line-counts.parquet")
-    col = {name: total.column(name).to_numpy(zero_copy_only=False) for name in ("key", "n", "n_body", "site_scope")}
-    keys = np.unique(col["key"][recurring.recurring_mask(col["n"], col["n_body"], col["site_scope"], policy)])
+    sources = [Path(r.counts_path) for r in ingested] + line_count_files(ctx.out_dir)[-1:]
+    staged = ctx.staging_dir / "line-counts.parquet"
+    everything = AtomicParquetWriter(ctx.staging_dir / "line-counts-all.parquet", LINE_COUNTS)
+    found: list[np.ndarray] = []
+    try:
+        for part in range(LINE_COUNT_PARTS):
+            total = _sum_counts([_key_part(pq.read_table(src), part) for src in sources])
+            col = {name: total.column(name).to_numpy(zero_copy_only=False) for name in ("key", "n", "n_body", "site_scope")}
+            found.append(col["key"][recurring.recurring_mask(col["n"], col["n_body"], col["site_scope"], policy)])
+            everything.write(total)
+            del total, col
+            release_arrow_memory()
+        written = everything.close()
+    except BaseException:
+        everything.abort()
+        raise
+    if everything.rows <= LINE_COUNTS_MAX_ROWS:
+        os.replace(written, staged)
+    else:
+        _write_filtered(written, staged, pc.field("n") > 1)
+        written.unlink()
+    keys = np.unique(np.concatenate(found)) if found else np.empty(0, np.uint64)
     path = ctx.staging_dir / "recurring-keys.parquet"
     write_table_atomic(pa.table({"key": pa.array(keys.astype(np.uint64), pa.uint64())}), path)
     ctx.manifest.setdefault("learned", {})["recurring_lines"] = len(keys)
     ctx.manifest.setdefault("seconds_global", {})["learn_recurring"] = round(time.perf_counter() - t0, 4)
-    del run_counts, total, snapshot, col
     release_heap()  # the run's line counts stay staged on disk, not in this process
     return str(path)
+
+
+LINE_COUNT_PARTS = 8
+
+
+def _key_part(counts: pa.Table, part: int) -> pa.Table:
+    """The rows of one part of the keys (their low bits), for `learn_recurring`."""
+    bits = pc.bit_wise_and(counts.column("key"), pa.scalar(LINE_COUNT_PARTS - 1, pa.uint64()))
+    return counts.filter(pc.equal(bits, pa.scalar(part, pa.uint64())))
+
+
+def _write_filtered(src: Path, dest: Path, keep: pc.Expression) -> None:
+    """Copy the rows of a Parquet file that `keep` selects, a row group at a time."""
+    out = AtomicParquetWriter(dest, LINE_COUNTS)
+    try:
+        f = pq.ParquetFile(src)
+        for i in range(f.num_row_groups):
+            out.write(f.read_row_group(i).filter(keep))
+        out.close()
+    except BaseException:
+        out.abort()
+        raise
 
 
 def _sum_counts(tables: Sequence[pa.Table]) -> pa.Table:

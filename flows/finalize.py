@@ -461,7 +461,8 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     counts_path = ctx.staging_dir / "line-counts.parquet"
     if counts_path.exists():
         snapshot = ctx.out_dir / "state" / "lines" / f"{rid}.parquet"
-        write_table_atomic(pq.read_table(counts_path), snapshot)
+        snapshot.parent.mkdir(parents=True, exist_ok=True)
+        commit(counts_path, snapshot)  # moved, not read: it can hold millions of keys
     ledger_rows = [row for r in results for row in r.ledger]
     write_table_atomic(pa.Table.from_pylist(ledger_rows, schema=LEDGER), ctx.out_dir / "state" / "ledger" / f"{rid}.parquet")
     t["state"] += time.perf_counter() - t0

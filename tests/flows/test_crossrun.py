@@ -435,3 +435,37 @@ def test_a_damaged_lookup_store_is_scanned_around_and_written_again(tmp_path):
 
     for store in stores:
         assert len(np.load(store.folder / "band.npy")) == store.n * RunConfig().corpus_params().bands
+
+
+def test_line_counts_summed_part_by_part_equal_one_sum_and_the_cap_drops_single_article_keys(tmp_path, monkeypatch):
+    """learn_recurring sums the keys LINE_COUNT_PARTS at a time (memory): the snapshot, the learned
+    keys and the cleaned articles are those of one sum over all keys; past LINE_COUNTS_MAX_ROWS the
+    snapshot keeps only the keys seen in more than one article, and still learns the same keys."""
+    import pyarrow.parquet as pq
+
+    import flows.batch as fb
+
+    raw = tmp_path / "raw"
+    footer = "Got a story for the Coastal Echo? Call our newsdesk"
+    for n in ("base.txt", "follow.txt", "school.txt", "results-a.txt", "results-b.txt"):
+        write_story(raw, n, n, [*STORIES[n], footer])
+
+    def run(name: str) -> tuple[list[tuple[int, bool, int, int]], dict, list[dict]]:
+        out = tmp_path / name
+        m = run_pipeline(raw, out)
+        (snap,) = (out / "state" / "lines").glob("*.parquet")
+        t = pq.read_table(snap)
+        counts = sorted(zip(*(t.column(c).to_pylist() for c in ("key", "site_scope", "n", "n_body")), strict=True))
+        return counts, m, without_run_columns(rows(out, "articles"))
+
+    monkeypatch.setattr(fb, "LINE_COUNT_PARTS", 1)
+    whole, m1, arts1 = run("whole")
+    monkeypatch.setattr(fb, "LINE_COUNT_PARTS", 8)
+    parts, m8, arts8 = run("parts")
+    assert whole == parts and arts1 == arts8 and len(whole) >= 5
+    assert m1["learned"] == m8["learned"] and m8["learned"]["recurring_lines"] >= 1
+    assert len({k & 7 for k, *_ in parts}) > 1  # the keys did fall in several parts
+    monkeypatch.setattr(fb, "LINE_COUNTS_MAX_ROWS", 1)
+    capped, mc, arts_c = run("capped")
+    assert capped == [r for r in whole if r[2] > 1] and 0 < len(capped) < len(whole)
+    assert mc["learned"] == m8["learned"] and arts_c == arts8
