@@ -469,3 +469,23 @@ def test_line_counts_summed_part_by_part_equal_one_sum_and_the_cap_drops_single_
     capped, mc, arts_c = run("capped")
     assert capped == [r for r in whole if r[2] > 1] and 0 < len(capped) < len(whole)
     assert mc["learned"] == m8["learned"] and arts_c == arts8
+
+
+def test_reprocessing_the_same_inputs_adds_only_the_new_articles(tmp_path):
+    """With reprocess, every input is read again; the articles an earlier run already processed are
+    recognised by their ids (read_new_articles filters them out file by file) and counted, not
+    written twice; a new file's article lands and is clustered against the earlier ones."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    for n in ("base.txt", "school.txt", "results-a.txt"):
+        write_story(raw, n, n, STORIES[n])
+    first = run_pipeline(raw, out, RunConfig(batch_files=1))
+    write_story(raw, "updated.txt", "updated.txt", STORIES["updated.txt"])
+    second = run_pipeline(raw, out, RunConfig(batch_files=1, reprocess=True))
+    assert first["counts"]["articles"] == 3
+    assert second["counts"]["records_already_processed"] == 3
+    assert second["counts"]["input_records"] == 4
+    assert second["counts"]["articles"] + second["counts"]["duplicates"] == 1
+    arts, dups = rows(out, "articles"), rows(out, "duplicates")
+    assert sorted(r["source_file"] for r in arts + dups) == ["base.txt", "results-a.txt", "school.txt", "updated.txt"]
+    (dup,) = [r for r in dups if r["source_file"] == "updated.txt"]  # the update of base, found across runs
+    assert dup["duplicate_of"] == next(r["article_id"] for r in arts if r["source_file"] == "base.txt")
