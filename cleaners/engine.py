@@ -122,6 +122,7 @@ class _Line:
     reason: str = ""  # set when removed
     detail: str = ""
     caption: bool = False
+    keys: tuple[int, ...] | None = None  # its recurring-line keys, when given (clean_article's line_keys)
 
 
 def _features(text: str) -> tuple[int, bool]:
@@ -252,7 +253,7 @@ def is_section_break(text: str) -> bool:
 
 def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = None,
                   catalogue: Catalogue | None = None, recurring: Collection[int] = frozenset(),
-                  extracted: bool = False) -> Cleaned:
+                  extracted: bool = False, line_keys: Sequence[tuple[int, ...]] | None = None) -> Cleaned:
     """Clean one article: the kept blocks, the captions moved out and every removal with its rule.
 
     `site` (a domain or site name) selects the catalogue's per-site section and the scope of
@@ -260,19 +261,26 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
     `extracted=True` says a main-content extractor (trafilatura) already cut the page down to the
     article: then the positional rules (page_header, page_footer, link_list) stand down, because
     what is left at the edges is the extractor's choice of content (lists, tables, schedules).
+    `line_keys`: every line's recurring-line keys (cleaners.recurring.line_keys over the blocks'
+    lines in order), when the caller computed them already (the pipeline does, counting them);
+    else a line is normalised and hashed here when it is looked up.
     """
+    if line_keys is not None and len(line_keys) != sum(block.count("\n") + 1 for block in blocks):
+        raise ValueError(f"line_keys has {len(line_keys)} entries, the blocks have another number of lines")
     lines: list[_Line] = []
     removed: list[Removed] = []
+    n = 0
     for b, block in enumerate(blocks):
         raw_lines = block.split("\n")
         for j, raw in enumerate(raw_lines):
+            n += 1
             text = normalize_line(raw)
             if not text:
                 if raw.strip() or len(raw_lines) > 1:
                     removed.append(Removed(b, j if len(raw_lines) > 1 else None, raw, "empty", "whitespace only"))
                 continue
             w, s = _features(text)
-            lines.append(_Line(b, j, raw, text, w, s))
+            lines.append(_Line(b, j, raw, text, w, s, keys=line_keys[n - 1] if line_keys is not None else None))
     for ln in lines:
         ln.cls = _classify(ln)
 
@@ -290,7 +298,9 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
                 _drop(ln, "link_list", "short items between separators: a menu or share bar")
         elif rule is not None:
             _drop(ln, rule.name, rule.description)
-        elif recurring and not is_section_break(ln.text) and recurring_keys_of(ln.text, scopes, recurring):
+        elif recurring and not is_section_break(ln.text) and (
+                any(k in recurring for k in ln.keys) if ln.keys is not None
+                else recurring_keys_of(ln.text, scopes, recurring)):
             _drop(ln, "recurring_line", "recurs in many other articles (learned boilerplate)")
         elif rule_no_letters(ln):
             _drop(ln, "no_letters", "no letters: a counter, score or stray punctuation")

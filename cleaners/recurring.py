@@ -72,19 +72,31 @@ def normal_lines(blocks: Sequence[str]) -> list[str]:
     return [normal_form(line) for block in blocks for line in block.split("\n")]
 
 
+def line_keys(norms: Sequence[str], site: str | None, policy: RecurringPolicy = RecurringPolicy()) -> list[tuple[int, ...]]:
+    """Each line's keys in the scopes of `site` (`scopes_of`), from its normal form (`normal_lines`);
+    () for an empty line or one of `max_words` words or more, which is never learned. Computed once
+    when the keys are counted, they are what the cleaners look up later (`clean_article`'s
+    `line_keys`), so a line is normalised and hashed once per run."""
+    scopes = scopes_of(site)
+    return [tuple(line_key(n, sc) for sc in scopes) if n and n.count(" ") < policy.max_words else ()
+            for n in norms]
+
+
 def article_line_keys(blocks: Sequence[str], site: str | None,
                       policy: RecurringPolicy = RecurringPolicy(),
-                      norms: Sequence[str] | None = None) -> dict[int, tuple[bool, bool]]:
+                      norms: Sequence[str] | None = None,
+                      keys: Sequence[tuple[int, ...]] | None = None) -> dict[int, tuple[bool, bool]]:
     """Each distinct line key of one article -> (is a site-scope key, the line read as body text there).
-    `norms`: the article's `normal_lines`, when already computed."""
+    `norms`: the article's `normal_lines`, and `keys` its `line_keys`, when already computed."""
     scopes = scopes_of(site)
+    norms = normal_lines(blocks) if norms is None else norms
+    keys = line_keys(norms, site, policy) if keys is None else keys
     out: dict[int, tuple[bool, bool]] = {}
-    for norm in normal_lines(blocks) if norms is None else norms:
-        if not norm or norm.count(" ") >= policy.max_words:
+    for norm, ks in zip(norms, keys, strict=True):
+        if not ks:
             continue
         body = _reads_as_body(norm)
-        for sc in scopes:
-            k = line_key(norm, sc)
+        for sc, k in zip(scopes, ks, strict=True):
             prev = out.get(k)
             out[k] = (sc != GLOBAL_SCOPE, body or (prev is not None and prev[1]))
     return out

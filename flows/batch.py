@@ -64,6 +64,7 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
     stem = _stem(spec.staging_dir, spec.index)
     res = IngestResult(spec.index, f"{stem}-raw.pickle", f"{stem}-rejects.parquet", f"{stem}-lines.parquet")
     articles: list[Article] = []
+    line_keys: list[list[tuple[int, ...]]] = []  # aligned with articles when learning
     rej_rows: list[dict[str, Any]] = []
     rejects: Counter[str] = Counter()
     counts: dict[int, list[int]] = {}
@@ -86,11 +87,13 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
             if learn:
                 t0 = time.perf_counter()
                 norms = recurring.normal_lines(art.blocks)  # once for the fingerprint and the keys
+                lk = recurring.line_keys(norms, art.domain or art.site)  # counted here, looked up by clean
+                line_keys.append(lk)
                 fp = recurring.fingerprint(art.blocks, norms)
                 if fp not in fingerprints:
                     fingerprints.add(fp)
                     for key, (site_scope, body) in recurring.article_line_keys(
-                            art.blocks, art.domain or art.site, norms=norms).items():
+                            art.blocks, art.domain or art.site, norms=norms, keys=lk).items():
                         c = counts.get(key)
                         if c is None:
                             counts[key] = [int(site_scope), 1, int(body)]
@@ -111,7 +114,7 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
         except OSError:
             pass
     t0 = time.perf_counter()
-    write_pickle_atomic(articles, Path(res.raw_path))
+    write_pickle_atomic((articles, line_keys if learn else None), Path(res.raw_path))
     write_table_atomic(to_table(rej_rows, REJECTS), Path(res.rejects_path))
     keys = list(counts)
     write_table_atomic(pa.table({
@@ -205,11 +208,13 @@ def _sum_counts(tables: Sequence[pa.Table]) -> pa.Table:
                      "n": g.column("n_sum"), "n_body": g.column("n_body_sum")}, schema=LINE_COUNTS)
 
 
-def clean_one(a: Article, config: RunConfig | None = None, recurring_keys: frozenset[int] = frozenset()) -> Article:
-    """Run the cleaners over one article; fills captions, removals, author and published_at."""
+def clean_one(a: Article, config: RunConfig | None = None, recurring_keys: frozenset[int] = frozenset(),
+              line_keys: Sequence[tuple[int, ...]] | None = None) -> Article:
+    """Run the cleaners over one article; fills captions, removals, author and published_at.
+    `line_keys`: its lines' recurring-line keys as ingest computed them (cleaners.recurring.line_keys)."""
     cat = patterns.catalogue_with(tuple(config.rules_files)) if config and config.rules_files else None
     res = cleaners.clean_article(a.blocks, title=a.title, site=a.domain or a.site, catalogue=cat,
-                                 recurring=recurring_keys, extracted=a.fmt == "html")
+                                 recurring=recurring_keys, extracted=a.fmt == "html", line_keys=line_keys)
     pos = a.block_positions()
     removals = tuple(Removal(pos[r.position], r.line, r.text, r.reason, r.detail) for r in res.removed)
     changes: dict[str, Any] = {"blocks": tuple(res.blocks), "captions": tuple(res.captions),
@@ -258,15 +263,16 @@ def clean_batch(spec: BatchSpec, ingested: IngestResult, recurring_path: str | N
     keys: frozenset[int] = frozenset()
     if recurring_path:
         keys = frozenset(pq.read_table(recurring_path).column("key").to_pylist())
-    articles: list[Article] = read_pickle(Path(ingested.raw_path))
+    articles: list[Article]
+    articles, line_keys = read_pickle(Path(ingested.raw_path))
     art_rows: list[dict[str, Any]] = []
     rem_rows: list[dict[str, Any]] = []
     extra_rejects: list[dict[str, Any]] = []
     rejects: Counter[str] = Counter(ingested.reject_reasons)
     removal_reasons: Counter[str] = Counter()
-    for item in articles:
+    for n, item in enumerate(articles):
         t0 = time.perf_counter()
-        art = clean_one(item, spec.config, keys)
+        art = clean_one(item, spec.config, keys, line_keys[n] if line_keys is not None else None)
         t["clean"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         art, collapsed = collapse_one(art, collapse_params, sketcher.hasher)

@@ -124,6 +124,22 @@ def test_line_keys_from_precomputed_normal_lines_are_the_same(bs, site):
     assert recurring.article_line_keys(bs, site, norms=norms) == recurring.article_line_keys(bs, site)
 
 
+@given(blocks, st.sampled_from([None, "example.com"]), st.integers(1, 3))
+def test_cleaning_with_the_line_keys_ingest_computed_is_cleaning_without(bs, site, every):
+    """clean_article looks a line's recurring keys up from `line_keys` (computed once, when they are
+    counted) exactly as it would hash the line itself: same kept text, same removals."""
+    from cleaners import recurring
+
+    keys = recurring.line_keys(recurring.normal_lines(bs), site)
+    learned = frozenset(k for ks in keys[::every] for k in ks)  # some of the article's own lines recur
+    assert clean_article(bs, site=site, recurring=learned, line_keys=keys) == clean_article(bs, site=site, recurring=learned)
+
+
+def test_line_keys_of_another_article_are_refused():
+    with pytest.raises(ValueError, match="line_keys"):
+        clean_article(["one line", "two\nlines"], recurring=frozenset({1}), line_keys=[(1,), (2,)])
+
+
 @pytest.mark.parametrize("pattern, line", [
     (r"(?:\d+ )?(?:comments?|replies)", "12 comments"),
     (r"(?:\d+ )?(?:comments?|replies)", "Replies"),
