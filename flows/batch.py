@@ -44,7 +44,7 @@ from flows.sink import (
     write_pickle_atomic,
     write_table_atomic,
 )
-from flows.state import line_count_files
+from flows.state import latest_line_counts
 
 DEFAULT_COLLAPSE = CollapseParams()
 # Size of the line-count snapshot in state/lines above which keys seen once are pruned (~25 bytes a key).
@@ -146,7 +146,8 @@ def learn_recurring(ctx: RunContext, ingested: Sequence[IngestResult]) -> str:
     policy = recurring.RecurringPolicy(site_min=cfg.recurring_site_min or 10**9,
                                        global_min=cfg.recurring_global_min or 10**9,
                                        max_body_share=cfg.recurring_max_body_share)
-    sources = [Path(r.counts_path) for r in ingested] + line_count_files(ctx.out_dir)[-1:]
+    earlier = latest_line_counts(ctx.out_dir)
+    sources = [Path(r.counts_path) for r in ingested] + ([earlier] if earlier else [])
     staged = ctx.staging_dir / "line-counts.parquet"
     everything = AtomicParquetWriter(ctx.staging_dir / "line-counts-all.parquet", LINE_COUNTS)
     found: list[np.ndarray] = []

@@ -147,14 +147,11 @@ def line_count_files(out_dir: Path) -> list[Path]:
     return sorted(p for p in (out_dir / "state" / "lines").glob("*.parquet") if not p.name.startswith((".", "_")))
 
 
-def read_line_counts(out_dir: Path) -> pa.Table:
+def latest_line_counts(out_dir: Path) -> Path | None:
     """Line-key counts of all earlier runs (cleaners/recurring.py): the latest snapshot in state/lines
-    (each run commits the merged counts; older snapshots are removed after it)."""
+    (each run commits the merged counts; older snapshots are removed after it), None before the first."""
     files = line_count_files(out_dir)
-    if not files:
-        return pa.table({"key": pa.array([], pa.uint64()), "site_scope": pa.array([], pa.bool_()),
-                         "n": pa.array([], pa.int64()), "n_body": pa.array([], pa.int64())})
-    return pq.read_table(files[-1])
+    return files[-1] if files else None
 
 
 SKETCH_PARAMS = ("num_perm", "seed", "shingle_words")
