@@ -10,8 +10,10 @@ article size (tens of paragraphs: a few thousand signature slots compared in one
 corpus-wide clustering uses LSH instead (dedupe/corpus.py).
 
 A pair is a duplicate when (exact values, `CollapseParams`):
-* the two differ by one inserted, deleted or substituted word at most (a short sentence loses too
-  many of its few shingles to one edit for Jaccard to see it), or
+* the two differ by one inserted or deleted word at most, or by one substituted word in paragraphs
+  of `substitution_min_words` (16) words or more (a short sentence loses too many of its few
+  shingles to one edit for Jaccard to see it; but in a short line a changed word is often the
+  point: "Get more pre-workout meal ideas" / "Get more post-workout meal ideas"), or
 * Jaccard of the shingle sets >= `jaccard` (0.5), or
 * the smaller paragraph (at least `containment_min_words` words) is contained in the larger one
   >= `containment` (0.9): a teaser of a body paragraph.
@@ -59,6 +61,9 @@ class CollapseParams:
     min_words: int = 8
     containment_min_words: int = 8
     refrain_copies: int = 3
+    # Below this many words a pair with one word changed ('pre-workout' / 'post-workout') is two lines,
+    # judged on Jaccard like any pair; one word more or less still joins them.
+    substitution_min_words: int = 16
     # A pair whose MinHash estimate comes within this margin of a threshold is verified exactly.
     candidate_margin: float = 0.25
 
@@ -142,14 +147,17 @@ def paragraph_signatures(paras: Sequence[_Para], hasher: MinHasher) -> np.ndarra
 
 
 def duplicate_groups(paras: Sequence[_Para], params: CollapseParams, sigs: np.ndarray,
-                     protected: set[int] | None = None) -> tuple[UnionFind[int], dict[tuple[int, int], float]]:
-    """Union-find over paragraph indexes joining verified duplicates, and the similarity of each joined pair."""
+                     protected: set[int] | None = None
+                     ) -> tuple[UnionFind[int], dict[tuple[int, int], float], list[tuple[int, int]]]:
+    """Union-find over paragraph indexes joining verified duplicates, the similarity of each joined pair,
+    and the short pairs with one word changed that were not joined (a template's filled-in slot)."""
     n = len(paras)
     uf: UnionFind[int] = UnionFind(range(n))
     sims: dict[tuple[int, int], float] = {}
+    swaps: list[tuple[int, int]] = []
     protected = protected or set()
     if n < 2:
-        return uf, sims
+        return uf, sims, swaps
     est = pairwise_agreement(sigs)
     sizes = np.array([len(p.shingles) for p in paras], dtype=np.float64)
     lens = np.array([len(p.tokens) for p in paras])
@@ -166,9 +174,11 @@ def duplicate_groups(paras: Sequence[_Para], params: CollapseParams, sigs: np.nd
         i, j = int(i), int(j)
         ti, tj = paras[i].tokens, paras[j].tokens
         if abs(len(ti) - len(tj)) <= 1 and within_one_word(ti, tj):
-            uf.union(i, j)  # one word more, less or changed: short sentences lose too many shingles
-            sims[(i, j)] = round(_exact(paras[i].shingles, paras[j].shingles)[0], 4)
-            continue
+            if len(ti) != len(tj) or ti == tj or len(ti) >= params.substitution_min_words:
+                uf.union(i, j)  # one word more, less or changed: short sentences lose too many shingles
+                sims[(i, j)] = round(_exact(paras[i].shingles, paras[j].shingles)[0], 4)
+                continue
+            swaps.append((i, j))  # one word changed in a short line: another line, unless Jaccard says so
         if not near[i, j]:
             continue
         jac, cont = _exact(paras[i].shingles, paras[j].shingles)
@@ -176,7 +186,7 @@ def duplicate_groups(paras: Sequence[_Para], params: CollapseParams, sigs: np.nd
         if jac >= params.jaccard or (cont >= params.containment and smaller_words >= params.containment_min_words):
             uf.union(i, j)
             sims[(i, j)] = round(max(jac, cont if smaller_words >= params.containment_min_words else 0.0), 4)
-    return uf, sims
+    return uf, sims, swaps
 
 
 def collapse(paragraphs: Sequence[str], captions: Sequence[str] = (),
@@ -191,12 +201,13 @@ def collapse(paragraphs: Sequence[str], captions: Sequence[str] = (),
     hasher = hasher or _hasher(params.num_perm, params.seed)
     paras = _prepare(paragraphs, params.shingle_words)
     sigs = paragraph_signatures(paras, hasher)
-    uf, sims = duplicate_groups(paras, params, sigs, refrains(paragraphs, paras, params))
+    uf, sims, swaps = duplicate_groups(paras, params, sigs, refrains(paragraphs, paras, params))
     result = Collapsed([], [], signatures=sigs, shingles=[p.shingles for p in paras],
                        n_tokens=[len(p.tokens) for p in paras])
+    template = _templates(uf, swaps, paras, params)
     groups: list[list[int]] = []
     for g in uf.groups():
-        if len(g) >= params.refrain_copies and _wordings([paras[i].tokens for i in g]) >= params.refrain_copies:
+        if template.intersection(g):
             groups.extend([i] for i in g)  # a template filled in again and again: structure, all stay
         else:
             groups.append(sorted(g))
@@ -257,6 +268,24 @@ def _drop_short_caption_repeats(result: Collapsed, paras: Sequence[_Para], param
     _keep_slots(result, keep)
 
 
+def _templates(uf: UnionFind[int], swaps: Sequence[tuple[int, int]], paras: Sequence[_Para],
+               params: CollapseParams) -> set[int]:
+    """Paragraphs of a template the article fills in again and again: groups of `refrain_copies` or more
+    copies with as many wordings, counting the short lines that differ by one word ('Vote for Olga',
+    'Vote for Anna') as one group here although they are not duplicates of each other."""
+    linked: UnionFind[int] = UnionFind(range(len(paras)))
+    for g in uf.groups():
+        for i in g[1:]:
+            linked.union(g[0], i)
+    for i, j in swaps:
+        linked.union(i, j)
+    out: set[int] = set()
+    for g in linked.groups():
+        if len(g) >= params.refrain_copies and _wordings([paras[i].tokens for i in g]) >= params.refrain_copies:
+            out.update(g)
+    return out
+
+
 def _wordings(token_lists: Sequence[list[int]]) -> int:
     """How many different wordings a group of near-duplicates has: a template's slot filled with other
     words ("vote for Anna" / "vote for Olga") is another wording; a copy with one word more or less (a
@@ -300,7 +329,7 @@ def _collapse_captions(captions: Sequence[str], params: CollapseParams, hasher: 
         return list(captions)
     paras = _prepare(captions, params.shingle_words)
     # a repeated credit or caption is never structure: exact repeats collapse wherever they are
-    uf, _ = duplicate_groups(paras, params, paragraph_signatures(paras, hasher))
+    uf, _, _ = duplicate_groups(paras, params, paragraph_signatures(paras, hasher))
     first_of: dict[tuple[object, ...], int] = {}
     for i, p in enumerate(paras):
         key: tuple[object, ...] = tuple(p.tokens) if p.tokens else (captions[i].strip(),)

@@ -24,6 +24,8 @@ QUOTE2 = ('"The so-called sanctions are a farce and we will respond firmly," for
           'Lijian told reporters on Friday in Beijing.')
 OTHER = "The UN estimates that more than a million Muslims have been detained in camps in the Xinjiang region."
 VOTE = "You can vote for %s on the last page of this gallery!"
+SHORT_VOTE = "You can vote for %s on the last page!"
+TIP = "Pro tip: Get more %s-workout meal ideas here!"
 MEAL = "Asparagus and eggs [1 cup asparagus, 2 soft-boiled or poached eggs, 1 slice whole-grain toast, 1 tsp. olive oil]"
 HEAD = "Jeongdong Theater Tradition Series Performance: The Palace, Tale of Jang Noksu at the Welcome Festival"
 TEASER = "officially atheist Communist government at first denied the existence of the internment camps in Xinjiang"
@@ -53,6 +55,14 @@ def kept_texts(paras, captions=()):
      [MEAL, OTHER, MEAL, LEDE, MEAL]),
     ("a headline repeated three times collapses", [HEAD, OTHER, HEAD, LEDE, HEAD], [HEAD, OTHER, LEDE]),
     ("two wordings of one sentence are a duplicate", [VOTE % "Anna", OTHER, VOTE % "Olga"], [VOTE % "Anna", OTHER]),
+    ("one word changed in a short line makes another line",
+     [TIP % "pre", OTHER, TIP % "post"], [TIP % "pre", OTHER, TIP % "post"]),
+    ("one word changed in a long paragraph is a variant", [S30, OTHER, S30.replace("camps", "centres")], [S30, OTHER]),
+    ("a short template filled in three ways stays whole, its exact repeats too",
+     [SHORT_VOTE % "Anna", OTHER, SHORT_VOTE % "Olga", LEDE, SHORT_VOTE % "Maria", SHORT_VOTE % "Anna",
+      SHORT_VOTE % "Olga"],
+     [SHORT_VOTE % "Anna", OTHER, SHORT_VOTE % "Olga", LEDE, SHORT_VOTE % "Maria", SHORT_VOTE % "Anna",
+      SHORT_VOTE % "Olga"]),
     ("three copies a word longer or shorter are one wording, not a template",
      [S30 + " Reuters", LEDE, S30, OTHER, S30_MINUS], [S30 + " Reuters", LEDE, OTHER]),
 ])
