@@ -97,6 +97,15 @@ def is_credit(line: str) -> bool:
             or s[:1].isupper() and ("/" in s or "," in s) and _NAME_CREDIT.fullmatch(s) is not None)
 
 
+_CAPTION_LABEL = re.compile(r"(?:image|photo|picture|media|video)\s*caption|caption\s*:", re.IGNORECASE)
+
+
+def is_caption_label(line: str) -> bool:
+    """True for a caption that names itself: 'Image caption Scooter Braun has managed ...', 'Caption: ...'.
+    A credit right above such a line belongs to it (the BBC prints 'Image copyright X' first)."""
+    return _CAPTION_LABEL.match(line.strip(" ([")) is not None
+
+
 def is_bare_credit_label(line: str) -> bool:
     """True for a credit label whose name was in the image the scrape lost: 'Photo:', 'Фото:'."""
     return _CREDIT_LABEL.fullmatch(line.strip(" .;")) is not None
@@ -129,7 +138,13 @@ def has_glued_credit(line: str) -> bool:
 def has_trailing_credit(line: str) -> bool:
     """True for a caption that carries its own credit in brackets at the end: '... (AP Photo/Evan Vucci)'."""
     s = line.strip()
-    return s.endswith((")", "]", ").", "].")) and _TRAILING_CREDIT.fullmatch(s) is not None
+    if not s.endswith((")", "]", ").", "].")) or _TRAILING_CREDIT.fullmatch(s) is None:
+        return False
+    inner = s[max(s.rfind("("), s.rfind("[")) + 1:]
+    return _CAMEL.match(inner) is None  # '(ePA)', '(iOS)': a term the sentence explains, not the agency EPA
+
+
+_CAMEL = re.compile(r"[a-z]+[A-Z]")
 
 
 _BYLINE_TAIL = re.compile(r"\s+(?:[|?•·/／]|on|at|[-–—])\s+", re.IGNORECASE)

@@ -7,7 +7,9 @@ How an article is judged, in order (each step is a small named function below):
    (`photo_credit`, `caption`); bylines fill `author` (`byline`); date-only lines fill the
    date (`dateline`);
 3. the pattern catalogue (cleaners/catalogue.toml) names debris lines; a rule with `cut`
-   removes what follows too (a comment section, a list of related headlines);
+   removes what follows too (a comment section, a list of related headlines up to a sentence or a
+   paragraph broken across lines; an invitation to comment printed as a box between the article's
+   paragraphs takes only the box, `_after_comment_box`);
 4. lines learned as boilerplate because they recur across many articles (`recurring_line`,
    cleaners/recurring.py); structural rules: link lists and menus (`link_list`), lines without
    letters (`no_letters`);
@@ -17,10 +19,12 @@ How an article is judged, in order (each step is a small named function below):
    first to the last good paragraph that no edge rule names, or line of a data list of six or more
    numbered lines of one shape (`_data_lists`: a calendar on a page with little prose), its ends
    reaching over running-text lines of 12 words or more that lost their full stop (a scraped lede,
-   a last paragraph). Lines before it (`page_header`) and after it (`page_footer`) go, except
-   short sentences that touch the body and a data list, a list numbered 1, 2, 3, a table of short
-   cells or a list of phrases under a lead-in line ending with ':' the body ends with (`_list_run`,
-   `_enumerated_run`, `_table_run`, `_colon_list_run`); a small run of paragraphs above or below a wide
+   a last paragraph; a datelined lede is good however it ends). Lines before it (`page_header`)
+   and after it (`page_footer`) go, except short sentences that touch the body and a data list, a
+   list numbered 1, 2, 3, a table of short cells, a list of phrases under a lead-in line ending
+   with ':', a fact box of labelled lines with numbers or the section break that closes the story
+   (`_list_run`, `_enumerated_run`, `_table_run`, `_colon_list_run`, `_fact_box_run`,
+   `_closing_break`); a small run of paragraphs above or below a wide
    stretch of furniture is a teaser, not the body (`_lead_in_furniture`, `_tail_furniture`);
    inside it, short lines stay (headings, list items, one-line quotes) unless a rule above named
    them. Edge-only catalogue rules ("Click here", navigation, an author's bio) apply outside the
@@ -42,6 +46,7 @@ from cleaners.captions import (
     has_glued_credit,
     has_trailing_credit,
     is_bare_credit_label,
+    is_caption_label,
     is_credit,
     is_relative_dateline,
 )
@@ -58,6 +63,8 @@ TAIL_MAX_PARAGRAPHS = 2  # a run below the article's furniture with at most this
 LEAD_SHARE = 0.1  # such a run above with fewer good words than this share of the rest is not the article
 EDGE_WIDGET_LINES = 3  # this many edge-rule lines in a row are a widget wherever they stand (3 'Click here' promos)
 CUT_MIN_GOOD_WORDS = 80  # a comment/related marker cuts the rest only after this much body text
+COMMENT_METADATA = frozenset({"byline", "dateline"})  # a poster's name and date: below the box, comments go on
+COMMENT_BOX_LINES = 4  # a comment box between the article's paragraphs: the marker and at most this many lines
 LIST_MIN_ITEMS = 3  # a numbered list of at least this many lines of one shape continues the body
 # A data table the body ends with (a scoreboard, a results grid): at least TABLE_MIN_CELLS short
 # lines of at most TABLE_MAX_WORDS words, TABLE_MEAN_WORDS on average, TABLE_DIGIT_SHARE with digits.
@@ -137,6 +144,8 @@ def _features(text: str) -> tuple[int, bool]:
 def _classify(ln: _Line) -> str:
     if (ln.sentence and ln.words >= GOOD_WORDS) or ln.words >= LONG_WORDS:
         return "good"
+    if ln.words >= GOOD_WORDS and _WIRE_LEDE.match(ln.text) and prose_case(ln.text):  # a datelined lede, however it ends
+        return "good"
     if ln.sentence and ln.words >= NEAR_WORDS:
         return "near"
     return "short"
@@ -192,6 +201,9 @@ def rule_captions(lines: list[_Line]) -> tuple[str | None, str | None]:
             _drop(ln, "photo_credit", "image credit line")
             ln.caption = True
             prev = lines[i - 1] if i > 0 else None
+            nxt = lines[i + 1] if i + 1 < len(lines) else None
+            if nxt is not None and is_caption_label(nxt.text):
+                prev = None  # the credit's caption is the labelled one below it, not the paragraph above
             if prev is not None and not prev.reason and (
                     prev.block == ln.block or (prev.words <= CAPTION_MAX_WORDS and prev.cls != "good")):
                 _drop(prev, "caption", "the caption of the image credited on the next line")
@@ -216,6 +228,7 @@ def rule_captions(lines: list[_Line]) -> tuple[str | None, str | None]:
         if is_relative_dateline(ln.text):
             _drop(ln, "dateline", "relative date")
             ln.caption = True
+
     return author, dateline
 
 
@@ -411,21 +424,57 @@ def _good_words(lines: Sequence[_Line], lo: int, hi: int) -> int:
 def _cuts(lines: list[_Line], matched: list) -> None:
     """Comment sections (the marker and everything after it, once the article has had its body) and
     related-headline lists (the header and the headlines under it, up to the next sentence)."""
+    markers = {i for i, rule in enumerate(matched) if rule is not None and rule.cut in ("rest", "box")}
     for i, rule in enumerate(matched):
         if rule is None or not rule.cut or lines[i].reason and lines[i].reason != rule.name:
             continue
-        if rule.cut == "rest" and _good_words(lines, 0, i) >= CUT_MIN_GOOD_WORDS:
-            for ln in lines[i:]:
+        if rule.cut in ("rest", "box") and _good_words(lines, 0, i) >= CUT_MIN_GOOD_WORDS:
+            resume = _after_comment_box(lines, i, markers) if rule.cut == "box" else len(lines)
+            for ln in lines[i:resume]:
                 _drop(ln, rule.name, "inside the comment section")
-            return
+            if resume == len(lines):
+                return
         if rule.cut == "list":
             _drop(lines[i], rule.name, rule.description)
             for ln in lines[i + 1:]:
                 if ln.reason:
                     continue
-                if ln.cls != "short" or _WIRE_LEDE.match(ln.text):  # a sentence, or an article's datelined lede
-                    break
+                if ln.cls != "short" or _WIRE_LEDE.match(ln.text) or _broken_sentence(ln):
+                    break  # a sentence, an article's datelined lede, or its paragraph broken across lines
                 _drop(ln, rule.name, "headline under a related-stories header")
+
+
+# Words that never end a headline: a line ending with one is a sentence broken across lines.
+_OPEN_END = re.compile(r"\b(?:a|an|the|of|with|from|and|or|but|which)$",
+                       re.IGNORECASE)
+
+
+def _broken_sentence(ln: _Line) -> bool:
+    """Running text cut off mid-sentence ('Brown's basket gave WSU a'): the start of a paragraph the
+    scrape broke across lines, not a headline."""
+    return not ln.sentence and _OPEN_END.search(ln.text) is not None
+
+
+def _after_comment_box(lines: Sequence[_Line], marker: int, markers: Collection[int]) -> int:
+    """Where the comment section that opens at `marker` ends: the end of the article, or, for a
+    'Have your say' box printed between the article's paragraphs, the article's last paragraphs below
+    it. Those are a run of at least two adjacent good paragraphs that starts within COMMENT_BOX_LINES
+    live lines of the marker, holds the page's last good paragraphs and ends where a rule names the
+    page's furniture (a share bar): comments come apart, each with its poster's name, date or
+    'Reply' line, keep coming, and end the page."""
+    live = [j for j in range(marker + 1, len(lines)) if not lines[j].reason]
+    for j in live[:COMMENT_BOX_LINES + 1]:
+        after = j
+        while after < len(lines) and not lines[after].reason and lines[after].cls == "good":
+            after += 1  # the run: adjacent lines, nothing removed between them
+        if after - j < 2:
+            continue
+        furniture_next = after < len(lines) and lines[after].reason not in ("", *COMMENT_METADATA)
+        if furniture_next and not any(lines[k].cls == "good" and not lines[k].reason or k in markers
+                                      or lines[k].reason in COMMENT_METADATA for k in range(after, len(lines))):
+            return j
+        break
+    return len(lines)
 
 
 def _body_span(lines: Sequence[_Line], edge: Collection[int] = ()) -> tuple[int | None, int]:
@@ -486,7 +535,7 @@ def _reach_over_near(lines: list[_Line], start: int, indices: range) -> int:
     for i in indices:
         if lines[i].reason:
             continue
-        if lines[i].cls != "near":
+        if lines[i].cls != "near" and not (lines[i].sentence and lines[i].words >= 2):
             break
         reached = i
     return reached
@@ -622,8 +671,39 @@ def _trim_edges(lines: list[_Line], first: int, last: int) -> None:
         _drop(ln, "page_header", "before the article's body")
     end = _list_run(lines, _reach_over_near(lines, last, range(last + 1, len(lines))) + 1)
     end = _colon_list_run(lines, _table_run(lines, _enumerated_run(lines, end)))
+    end = _closing_break(lines, _fact_box_run(lines, end))
     for ln in lines[end:]:
         _drop(ln, "page_footer", "after the article's body")
+
+
+_FACT = re.compile(r"[A-Z][\w'’]*(?: [\w'’]+){0,2}\s?: \S")  # 'Who: Wright State at Loyola', 'When: 8 p.m., Saturday'
+FACT_BOX_MIN = 3  # labelled lines in a row that make a fact box
+
+
+def _fact_box_run(lines: Sequence[_Line], start: int) -> int:
+    """The end (exclusive) of a fact box the body ends with ('Next game' / 'Who: ...' / 'When: ...' /
+    'Radio: ...'), or `start`: at least FACT_BOX_MIN lines in a row of a label of up to three words,
+    a colon and a value with a number (a date, a time, a score, a price), after at most one heading
+    line. Menus, share bars and headline lists ('USA: In Iowa, so many candidates') carry no numbers."""
+    live = [i for i in range(start, len(lines)) if not lines[i].reason]
+    for lead in (0, 1):
+        items = live[lead:]
+        n = 0
+        while n < len(items) and lines[items[n]].cls != "good" and _FACT.match(lines[items[n]].text) and any(
+                ch.isdigit() for ch in lines[items[n]].text):
+            n += 1
+        if n >= FACT_BOX_MIN and (lead == 0 or lines[live[0]].words <= NEAR_WORDS):
+            return items[n - 1] + 1
+    return start
+
+
+def _closing_break(lines: Sequence[_Line], end: int) -> int:
+    """`end` past a section break that closes the body ('___', '# # #', '———'): the wire's and the press
+    release's end-of-story mark is part of the article, whatever page furniture follows it."""
+    for i in range(end, len(lines)):
+        if not lines[i].reason:
+            return i + 1 if is_section_break(lines[i].text) else end
+    return end
 
 
 def _assemble(blocks: Sequence[str], lines: list[_Line], removed: list[Removed], captions: list[str],

@@ -31,7 +31,7 @@ MATCH_TIMEOUT_S = 0.25
 
 BUILTIN = Path(__file__).with_name("catalogue.toml")
 WHERE = ("anywhere", "edge")
-CUTS = ("", "rest", "list")
+CUTS = ("", "rest", "box", "list")
 MAX_PATTERN_CHARS = 2000
 
 

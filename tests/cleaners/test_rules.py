@@ -26,6 +26,7 @@ def removed_reason(line: str, where: str = "middle") -> str | None:
 
 
 DEBRIS = [
+    ("share_bar", "Digg This!"), ("share_bar", "Copy Link URLCopied!"),
     ("lazy_load", "Loading..."), ("lazy_load", "Loading comments…"), ("lazy_load", "Please wait..."),
     ("widget_label", "Route 6"), ("widget_label", "Play Video"), ("widget_label", "1 of 12"),
     ("read_more", "READ MORE: Secret documents reveal how detention camps work"),
@@ -241,6 +242,74 @@ def test_comment_section_cuts_everything_after_the_marker():
     res = clean_article([P1, P2, P3, "Leave a Reply", comment, comment.replace("terrible", "great")], title="x")
     assert res.blocks == [P1, P2, P3]
     assert {r.reason for r in res.removed} == {"comment_section"}
+
+
+def test_a_comment_box_between_the_articles_paragraphs_goes_and_the_article_below_it_stays():
+    """A 'Have your say' box printed inside the article: the marker, a reader's comment and its
+    signature go; the article's last paragraphs below it, followed by the page's share bar, stay."""
+    box = ["HAVE YOUR SAY", "Finally some common sense is surfacing after years of darkness.", "Sal, Harbourtown",
+           "Send us your comments"]
+    res = clean_article([P1, P2, P5, *box, P3, P4, "Bookmark with:", "Delicious", "Digg"], title="x")
+    assert res.blocks == [P1, P2, P5, P3, P4]
+    assert {r.reason for r in res.removed if r.position in range(3, 7)} == {"comment_section"}
+    # comments that end the page, or come with their posters' names and dates, are the comment section
+    comment = "I think this is a terrible waste of money and the council should be ashamed of itself today."
+    for tail in ([comment, comment.replace("terrible", "great"), "Posted by Jo at 3:05pm on January 9, 2008"],
+                 [comment, comment.replace("terrible", "great")]):
+        assert clean_article([P1, P2, P5, "Comments", *tail, "Share this"], title="x").blocks == [P1, P2, P5]
+
+
+def test_a_credit_above_a_labelled_caption_claims_no_paragraph_above_it():
+    """The BBC prints 'Image copyright X' and then 'Image caption ...': the credit belongs to the
+    caption below it, and the short body sentence above it stays."""
+    short = "He has consistently denied being unfair to her."
+    cap = "Image caption The ferry at dawn on its first crossing"
+    res = clean_article([P1, short, "Image copyright Getty Images", cap, P2, P3], title="x")
+    assert res.blocks == [P1, short, P2, P3]
+    assert res.captions == ["Image copyright Getty Images", cap]
+    # without the labelled caption, the short line above the credit is its caption
+    res = clean_article([P1, "The ferry at dawn on its first crossing", "Getty Images", P2, P3], title="x")
+    assert res.captions == ["The ferry at dawn on its first crossing", "Getty Images"]
+
+
+def test_a_bracketed_term_is_no_agency_credit():
+    line = "The topic with the most potential has been discussed for years: the electronic patient record (ePA)"
+    assert clean_article([P1, line, P2, P3], title="x").blocks == [P1, line, P2, P3]
+    cap = "The new pier at Quay Street is seen from the water on Tuesday (EPA)"
+    assert clean_article([P1, cap, P2, P3], title="x").captions == [cap]
+
+
+def test_a_datelined_lede_that_ends_with_a_colon_starts_the_body():
+    """AP's 'The Latest' stories open with a datelined line that leads into time-stamped entries."""
+    lede = "HARBOURTOWN, England (AP) — The Latest on the ferry strike at the northern piers (all times local):"
+    res = clean_article(["Home", "Storm closes three ports", lede, "10 p.m.", P1, P2], title="x")
+    assert res.blocks == [lede, "10 p.m.", P1, P2]
+    # a capitalised menu joined by dashes is not a dateline
+    menu = "HARBOUR TIMES - SPORT - BUSINESS - TRAVEL - WEATHER - JOBS - CARS - PROPERTY - CLASSIFIEDS - ARCHIVE"
+    assert clean_article([menu, P1, P2], title="x").blocks == [P1, P2]
+
+
+def test_a_fact_box_the_article_ends_with_stays_a_list_of_labelled_headlines_goes():
+    box = ["Next game", "Who: Harbour United (10-6) at Quay Rovers (6-11)", "When: 8 p.m., Saturday",
+           "Radio: WHBR-AM (980)"]
+    assert clean_article([P1, P2, P3, *box, "Home", "News", "Sport"], title="x").blocks == [P1, P2, P3, *box]
+    headlines = ["More in Europe", "FRANCE: Strikes close three ports", "SPAIN: Ferry fares to rise",
+                 "ITALY: Harbour master retires"]
+    assert clean_article([P1, P2, P3, *headlines], title="x").blocks == [P1, P2, P3]
+
+
+def test_a_related_list_stops_at_a_paragraph_the_scrape_broke_across_lines():
+    broken = ["Brown's basket gave Harbour United a", "76-72 lead, which left the visitors stunned."]
+    res = clean_article([P1, P2, "Related Stories", "Storm closes three ports", "Council tax to rise", *broken, P3],
+                        title="x")
+    assert res.blocks == [P1, P2, *broken, P3]
+    assert [r.reason for r in res.removed] == ["related_header"] * 3
+
+
+def test_short_sentences_touching_the_body_stay_a_label_does_not():
+    lines = ["What says \"the holiday season\" better than a ferry strike?", "Well ... um ... ANYTHING."]
+    res = clean_article(["Print Story", *lines, P1, P2, "Thanks, Harbour!", "Archives"], title="x")
+    assert res.blocks == [*lines, P1, P2, "Thanks, Harbour!"]
 
 
 def test_caption_with_credit_leaves_the_body_for_captions():
@@ -469,10 +538,19 @@ def test_odd_whitespace_never_defeats_a_rule():
 
 
 def test_a_section_break_and_a_price_inside_the_body_stay_at_the_edges_they_go():
-    res = clean_article(["* * *", P1, "___", P2, "$139.00", P3, "———"], title="x")
+    res = clean_article(["* * *", P1, "___", P2, "$139.00", P3, "Storm closes three ports", "———"], title="x")
     assert res.blocks == [P1, "___", P2, "$139.00", P3]
-    assert [r.reason for r in res.removed] == ["page_header", "page_footer"]
+    assert [r.reason for r in res.removed] == ["page_header", "page_footer", "page_footer"]
     assert removed_reason("| | |") == "no_letters"
+
+
+@pytest.mark.parametrize("mark", ["___", "# # #", "———", "------"])
+def test_the_break_that_closes_the_story_stays_with_it_and_the_furniture_after_it_goes(mark):
+    """The wire's and the press release's end-of-story mark right below the last paragraph is part of
+    the article (both real-page benchmarks here label it so); what follows it is the page's."""
+    res = clean_article([P1, P2, P3, mark, "Most Popular", "Storm closes three ports", "Council tax to rise"],
+                        title="x")
+    assert res.blocks == [P1, P2, P3, mark]
 
 
 def test_three_calls_to_action_in_a_row_are_a_widget_even_inside_the_body():
