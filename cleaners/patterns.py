@@ -14,12 +14,13 @@ import logging
 import re
 import sys
 import tomllib
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+import ahocorasick_rs
 import regex
 
 log = logging.getLogger(__name__)
@@ -237,26 +238,6 @@ def _needles(pattern: str) -> frozenset[str] | None:
     return of_seq(items)
 
 
-def _trie_pattern(literals: Collection[str]) -> str:
-    """A regex matching any of `literals`, written as a trie ('ab(?:c|d)' for 'abc', 'abd'): at each
-    offset of a line only the branch of its next character is tried, not every literal in turn."""
-    trie: dict[str, Any] = {}
-    for lit in literals:
-        node = trie
-        for ch in lit:
-            node = node.setdefault(ch, {})
-        node[""] = {}  # a literal ends here
-
-    def walk(node: dict[str, Any]) -> str:
-        if "" in node and len(node) == 1:
-            return ""
-        alts = [re.escape(ch) + walk(child) for ch, child in sorted(node.items()) if ch]
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if "" in node else body  # a shorter literal ends here: the rest is optional
-
-    return walk(trie)
-
-
 _ASCII = [chr(x) for x in range(128)]
 
 
@@ -350,6 +331,11 @@ def _alternation_of(patterns: Sequence[tuple[int, str]]) -> str:
 # Line lengths that cut the floating patterns' literal search: a line longer than a band's floor looks
 # only for the literals of patterns that can match that many characters (most stop at 130-450).
 FLOATING_BANDS = (128, 256, 384, 512)
+# A line's first characters pick the patterns tried on it (`Matcher._for_prefix`): 'The council said'
+# tries only the few that can start with 'The'. At most PREFIX_CACHE prefixes are remembered.
+PREFIX_CHARS = 3
+PREFIX_CACHE = 1 << 16
+_LOOKAROUND = re.compile(r"\(\?<?[=!]")
 
 
 def _max_width(pattern: str) -> int:
@@ -362,9 +348,11 @@ class Matcher:
     """All rules that apply to one site, compiled into one alternation per engine (one pass per line).
 
     User rules come first and run on the `regex` engine with a time budget per line; the built-in
-    catalogue runs on `re`, twice as fast, since its patterns are known to be safe. Built-in patterns
-    that start with a floating run are kept out of the alternation and tried only on lines that
-    contain one of their literals (`_needles`): the first matching rule in catalogue order still wins.
+    catalogue runs on `re`, twice as fast, since its patterns are known to be safe, and a line tries
+    only the built-in patterns that can start with its first three characters (`_for_prefix`).
+    Built-in patterns that start with a floating run are kept out of the alternation and tried only
+    on lines that contain one of their literals (`_needles`, all searched at once by an Aho-Corasick
+    automaton): the first matching rule in catalogue order still wins.
     """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
@@ -383,18 +371,34 @@ class Matcher:
                 else:
                     rest.append((i, p))
         self.builtin_regex = self._grouped(rest)
-        # the same alternation cut by a line's first character: only the patterns that can start with it
-        # (and those whose start is not known) are tried
-        starts = [(i, p, _first_chars(p)) for i, p in rest]
-        chars = sorted({c for _, _, f in starts if f is not None for c in f if c.isascii()})
-        self.by_first = {c: self._grouped([(i, p) for i, p, f in starts if f is None or c in f]) for c in chars}
-        self.any_first = self._grouped([(i, p) for i, p, f in starts if f is None])
+        # the same alternation cut by a line's first characters (`_for_prefix`): only the patterns that
+        # can start with them are tried, compiled when a prefix is first seen
+        self._rest = rest
+        self._starts = [_first_chars(p) for _, p in rest]
+        self._partial = [None if _LOOKAROUND.search(p) else p for _, p in rest]
+        self._by_prefix: dict[str, re.Pattern[str] | None] = {}
+        self._by_members: dict[tuple[int, ...], re.Pattern[str] | None] = {}
         # one search for any floating pattern's literal: most lines hold none and skip them all; a long
         # line searches only for the literals of the patterns that can match that many characters
-        self.needles_by_band = []
+        self.needles_by_band: list[ahocorasick_rs.AhoCorasick | None] = []
         for floor in (0, *FLOATING_BANDS):
-            literals = {n for _, ns, _, width in self.floating if width > floor for n in ns}
-            self.needles_by_band.append(re.compile(_trie_pattern(literals)) if literals else None)
+            literals = sorted({n for _, ns, _, width in self.floating if width > floor for n in ns})
+            self.needles_by_band.append(ahocorasick_rs.AhoCorasick(literals) if literals else None)
+
+    def _for_prefix(self, prefix: str) -> re.Pattern[str] | None:
+        """The alternation of the built-in patterns that a line starting with `prefix` (ASCII) can match:
+        those that can start with its first character (`_first_chars`) and whose match can begin with
+        the whole prefix (the `regex` engine's partial matching; a pattern with a lookaround is always
+        kept). Prefixes with the same patterns share one compiled alternation."""
+        first = prefix[0].lower()
+        members = tuple(k for k, (f, p) in enumerate(zip(self._starts, self._partial, strict=True))
+                        if (f is None or first in f) and (p is None or _partial_regex(p).fullmatch(prefix, partial=True)))
+        if members not in self._by_members:
+            self._by_members[members] = self._grouped([self._rest[k] for k in members]) if members else None
+        found = self._by_members[members]
+        if len(self._by_prefix) < PREFIX_CACHE:
+            self._by_prefix[prefix] = found
+        return found
 
     @staticmethod
     def _grouped(patterns: Sequence[tuple[int, str]]) -> re.Pattern[str] | None:
@@ -420,12 +424,16 @@ class Matcher:
             return self.rules[int(m.lastgroup[1:])]
         # an ASCII first character picks its cut of the alternation; any other (case folding outside
         # ASCII has surprises, 'İ' matches 'i') tries the whole of it
-        rx = self.by_first.get(key[0].lower(), self.any_first) if key[0].isascii() else self.builtin_regex
+        if key[0].isascii():
+            prefix = key[:PREFIX_CHARS] if key[:PREFIX_CHARS].isascii() else key[0]
+            rx = self._by_prefix[prefix] if prefix in self._by_prefix else self._for_prefix(prefix)
+        else:
+            rx = self.builtin_regex
         m = rx.fullmatch(key) if rx is not None else None
         found = int(m.lastgroup[1:]) if m is not None and m.lastgroup is not None else len(self.rules)
         if self.floating and found > self.floating[0][0]:
             band = self.needles_by_band[bisect.bisect_left(FLOATING_BANDS, len(key))]
-            if band is not None and band.search(low := key.lower()):
+            if band is not None and band.find_matches_as_indexes(low := key.lower()):
                 for i, needles, rx, width in self.floating:
                     if i >= found:
                         break
@@ -433,6 +441,12 @@ class Matcher:
                         found = i
                         break
         return self.rules[found] if found < len(self.rules) else None
+
+
+@cache
+def _partial_regex(pattern: str) -> regex.Pattern[str]:
+    """A built-in pattern compiled for partial matching (`Matcher._for_prefix`), once per process."""
+    return regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
 
 
 @lru_cache(maxsize=512)
