@@ -87,6 +87,7 @@ _WIRE_CREDIT_END = re.compile(r"""[.!?]["'”’]?\s*\((?:additional )?(?:report
                               r"""\b[^()]{0,200}\)$""", re.IGNORECASE)
 _ELLIPSIS_END = re.compile(r"(?:\.\.\.|…)\s*[\]\)»›]?$")
 _SEPARATORS = re.compile(r"\s*(?:\||•|·|»|›|/ |\s/|::|\u2022|\u25aa)\s*")
+_SEPARATOR_CHAR = re.compile(r"[|•·»›/:\u25aa]")  # a quick test: every separator holds one of these
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +133,20 @@ class _Line:
     keys: tuple[int, ...] | None = None  # its recurring-line keys, when given (clean_article's line_keys)
 
 
+# ASCII bytes of word characters (\w: letters, digits, '_') become 'a', all others a space: an ASCII
+# line's words are then the runs of 'a' that bytes.split() counts, twice as fast as a regex findall.
+_ASCII_WORDS = bytes(ord("a") if chr(i).isalnum() or chr(i) == "_" else ord(" ") for i in range(128)) + b" " * 128
+
+
+def word_count(text: str) -> int:
+    r"""How many \w+ runs (words) `text` holds."""
+    if text.isascii():
+        return len(text.encode("ascii").translate(_ASCII_WORDS).split())
+    return len(_WORD.findall(text))
+
+
 def _features(text: str) -> tuple[int, bool]:
-    words = len(_WORD.findall(text))
+    words = word_count(text)
     tail = max(0, len(text) - 16)  # both patterns end the line: search only its last characters
     sentence = bool(_SENTENCE_END.search(text, tail)) and not _ELLIPSIS_END.search(text, tail)
     if not sentence and text.endswith(")"):  # the wire's credit glued to the last paragraph
@@ -235,7 +248,7 @@ def rule_captions(lines: list[_Line]) -> tuple[str | None, str | None]:
 def rule_link_list(ln: _Line) -> bool:
     """A menu or share bar: short items between separators. Example: 'Email | Print | Comments'."""
     text = ln.text
-    if ln.words > 40 or not _SEPARATORS.search(text):
+    if ln.words > 40 or not _SEPARATOR_CHAR.search(text) or not _SEPARATORS.search(text):
         return False
     parts = [p for p in _SEPARATORS.split(text) if p.strip()]
     if not parts:

@@ -17,7 +17,12 @@ from cleaners.patterns import builtin_catalogue, matcher_for
 BODY = ("The council voted on Tuesday to extend the ferry service to the northern suburbs, a decision "
         "that will add three stops and thousands of daily passengers by next summer.")
 examples = [r.example for r in builtin_catalogue().rules]
-line = st.one_of(st.text(max_size=120), st.sampled_from(examples + [BODY, "Reuters", "By JOHN SMITH", "Who is sanctioned?"]))
+SHAPES = [BODY, "Reuters", "By JOHN SMITH", "Who is sanctioned?", "___", "# # #", "Who: Harbour United (10-6)",
+          "When: 8 p.m., Saturday", "Radio: WHBR-AM (980)", "HAVE YOUR SAY", "Comments", "Image copyright Getty Images",
+          "Image caption The ferry at dawn", "Well ... um ... OK.", "Related Stories", "Storm closes three ports",
+          "Brown's basket gave the visitors a", "PORTSIDE, England (AP) — The Latest on the strike at the piers (all times local):",
+          "The electronic patient record (ePA)"]
+line = st.one_of(st.text(max_size=120), st.sampled_from(examples + SHAPES))
 blocks = st.lists(st.one_of(line, st.lists(line, min_size=1, max_size=3).map("\n".join)), max_size=12)
 _INVISIBLE = re.compile(r"[\s\u200b-\u200d\u2060\u00ad\ufeff]")
 
@@ -49,6 +54,16 @@ def test_clean_is_idempotent(bs, title):
     once = clean_article(bs, title=title)
     twice = clean_article(once.blocks, title=title)
     assert twice.blocks == once.blocks
+
+
+@SETTINGS
+@given(st.text(max_size=200))
+def test_word_count_counts_the_word_runs(text):
+    from cleaners.engine import word_count
+
+    assert word_count(text) == len(re.findall(r"\w+", text))
+    ascii_text = text.encode("ascii", "replace").decode()
+    assert word_count(ascii_text) == len(re.findall(r"\w+", ascii_text))
 
 
 @SETTINGS
