@@ -204,15 +204,21 @@ def collapse(paragraphs: Sequence[str], captions: Sequence[str] = (),
     uf, sims, swaps = duplicate_groups(paras, params, sigs, refrains(paragraphs, paras, params))
     result = Collapsed([], [], signatures=sigs, shingles=[p.shingles for p in paras],
                        n_tokens=[len(p.tokens) for p in paras])
-    template = _templates(uf, swaps, paras, params)
+    found = uf.groups()
+    template = _templates(found, swaps, paras, params)
     groups: list[list[int]] = []
-    for g in uf.groups():
+    for g in found:
         if template.intersection(g):
             groups.extend([i] for i in g)  # a template filled in again and again: structure, all stay
         else:
             groups.append(sorted(g))
     for group in sorted(groups, key=lambda g: g[0]):  # in order of first copies
         first = group[0]
+        if len(group) == 1:  # most paragraphs: no copy
+            result.kept.append(first)
+            result.texts.append(paragraphs[first])
+            result.sources.append(first)
+            continue
         best = max(group, key=lambda i: (len(paras[i].tokens), -i))
         result.kept.append(first)
         result.texts.append(paragraphs[best])
@@ -268,19 +274,22 @@ def _drop_short_caption_repeats(result: Collapsed, paras: Sequence[_Para], param
     _keep_slots(result, keep)
 
 
-def _templates(uf: UnionFind[int], swaps: Sequence[tuple[int, int]], paras: Sequence[_Para],
+def _templates(groups: Sequence[list[int]], swaps: Sequence[tuple[int, int]], paras: Sequence[_Para],
                params: CollapseParams) -> set[int]:
     """Paragraphs of a template the article fills in again and again: groups of `refrain_copies` or more
     copies with as many wordings, counting the short lines that differ by one word ('Vote for Olga',
     'Vote for Anna') as one group here although they are not duplicates of each other."""
-    linked: UnionFind[int] = UnionFind(range(len(paras)))
-    for g in uf.groups():
-        for i in g[1:]:
-            linked.union(g[0], i)
-    for i, j in swaps:
-        linked.union(i, j)
+    families = [g for g in groups if len(g) > 1]
+    if swaps:
+        linked: UnionFind[int] = UnionFind()  # only the paragraphs in a group or a pair with one word changed
+        for g in families:
+            for i in g[1:]:
+                linked.union(g[0], i)
+        for i, j in swaps:
+            linked.union(i, j)
+        families = linked.groups()
     out: set[int] = set()
-    for g in linked.groups():
+    for g in families:
         if len(g) >= params.refrain_copies and _wordings([paras[i].tokens for i in g]) >= params.refrain_copies:
             out.update(g)
     return out
@@ -304,6 +313,8 @@ def within_one_word(a: Sequence[object], b: Sequence[object]) -> bool:
     la, lb = len(a), len(b)
     if abs(la - lb) > 1:
         return False
+    if min(la, lb) >= 2 and a[0] != b[0] and a[-1] != b[-1]:
+        return False  # one edit leaves the first or the last word in place
     if la == lb:
         return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
     if la > lb:

@@ -111,6 +111,22 @@ def test_within_one_word(a, b, same):
     assert within_one_word(a.split(), b.split()) is same
 
 
+def _edits(a, b):
+    """Levenshtein distance over tokens (the reference for within_one_word)."""
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
+@given(st.lists(st.integers(0, 3), max_size=7), st.lists(st.integers(0, 3), max_size=7))
+def test_within_one_word_is_one_edit_at_most(a, b):
+    assert within_one_word(a, b) == (_edits(a, b) <= 1)
+
+
 paragraph = st.sampled_from([S30, S30_PLUS, S30_MINUS, LEDE, FOURTH, QUOTE1, QUOTE2, OTHER, TEASER, "Q:", "Step 1"])
 
 
