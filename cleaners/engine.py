@@ -241,7 +241,6 @@ def rule_captions(lines: list[_Line]) -> tuple[str | None, str | None]:
         if is_relative_dateline(ln.text):
             _drop(ln, "dateline", "relative date")
             ln.caption = True
-
     return author, dateline
 
 
@@ -458,8 +457,7 @@ def _cuts(lines: list[_Line], matched: list) -> None:
 
 
 # Words that never end a headline: a line ending with one is a sentence broken across lines.
-_OPEN_END = re.compile(r"\b(?:a|an|the|of|with|from|and|or|but|which)$",
-                       re.IGNORECASE)
+_OPEN_END = re.compile(r"\b(?:a|an|the|of|with|from|and|or|but|which)$", re.IGNORECASE)
 
 
 def _broken_sentence(ln: _Line) -> bool:
@@ -543,7 +541,8 @@ def _unstopped_text(ln: _Line) -> bool:
 
 
 def _reach_over_near(lines: list[_Line], start: int, indices: range) -> int:
-    """From `start`, step over removed lines and short sentences ('near') in `indices`; the last one reached."""
+    """From `start`, step over removed lines, short sentences ('near') and short lines that end like a
+    sentence ('Well ... um ... ANYTHING.', 'Thanks Junior!') in `indices`; the last one reached."""
     reached = start
     for i in indices:
         if lines[i].reason:
