@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 import xxhash
 
-from dedupe.minhash import word_table
+from dedupe.minhash import word_table_for
 
 
 def content_hash(text: str) -> str:
@@ -28,7 +28,7 @@ def content_hash(text: str) -> str:
         word = _ascii_word()[cps]
     else:
         cps = np.frombuffer(norm.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        word = word_table()[cps].view(bool)
+        word = word_table_for(cps)[cps].view(bool)
     if not word.any():
         return xxhash.xxh3_128_hexdigest(b"")
     keep = word.copy()  # every word character, and the first character of each gap after a word ...
@@ -42,7 +42,7 @@ def content_hash(text: str) -> str:
 @lru_cache(maxsize=1)
 def _ascii_word() -> np.ndarray:
     """bool[128]: the ASCII characters `\\w` matches."""
-    return word_table()[:128].astype(bool)
+    return word_table_for(np.zeros(0, dtype=np.uint32))[:128].astype(bool)
 
 
 def url_key(url: str | None) -> str | None:

@@ -47,14 +47,25 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(_normalise(text))
 
 
-@lru_cache(maxsize=1)
-def word_table() -> np.ndarray:
-    """uint8 per code point: 1 where `\\w` matches (what `tokenize` splits on), built once per process."""
-    table = np.zeros(0x110000, dtype=np.uint8)
-    every = "".join(map(chr, range(0x110000)))
+@lru_cache(maxsize=2)
+def _word_table(size: int) -> np.ndarray:
+    table = np.zeros(size, dtype=np.uint8)
+    every = "".join(map(chr, range(size)))
     for m in _TOKEN.finditer(every):
         table[m.start(): m.end()] = 1
     return table
+
+
+def word_table() -> np.ndarray:
+    """uint8 per code point: 1 where `\\w` matches (what `tokenize` splits on), built once per process
+    (0.1 s: `word_table_for` builds it only for text beyond the Basic Multilingual Plane)."""
+    return _word_table(0x110000)
+
+
+def word_table_for(cps: np.ndarray) -> np.ndarray:
+    """A `word_table` that covers every code point in `cps`: the Basic Multilingual Plane's (built in
+    a few milliseconds) unless one lies beyond it."""
+    return _word_table(0x10000) if not len(cps) or int(cps.max()) < 0x10000 else word_table()
 
 
 def text_token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -66,7 +77,7 @@ def text_token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     if joined.count(_SEP) != len(texts) - 1:  # a text carrying the separator itself
         joined = _SEP.join(t.replace(_SEP, " ") for t in texts)
     cps = np.frombuffer(_normalise(joined).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    return kernels.hash_tokens(cps, word_table(), ord(_SEP), len(texts))
+    return kernels.hash_tokens(cps, word_table_for(cps), ord(_SEP), len(texts))
 
 
 def split_counts(flat: np.ndarray, counts: np.ndarray) -> list[list[int]]:

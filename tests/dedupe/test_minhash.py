@@ -87,3 +87,17 @@ def test_estimate_tracks_jaccard():
     true = 500 / 1500
     assert abs(jaccard_estimate(hasher.signature(a), hasher.signature(b)) - true) < 0.08
     assert jaccard_estimate(hasher.signature(a), hasher.signature(a)) == 1.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("ab Z9,.\u00e9\u4e2d\U00020000\U0001f600\U00010400\u0301") | st.characters(),
+                        max_size=30), min_size=1, max_size=4))
+def test_token_hashes_of_any_text_are_the_hashes_of_its_tokens(texts):
+    """The compiled pass reads a `\\w` table of the Basic Multilingual Plane unless a text goes beyond
+    it (CJK extensions, Deseret letters, emoji): the same tokens either way."""
+    from dedupe.minhash import text_token_hashes, token_hash, tokenize
+
+    flat, counts = text_token_hashes(texts)
+    expected = [token_hash(t) for text in texts for t in tokenize(text)]
+    assert flat.tolist() == expected
+    assert counts.tolist() == [len(tokenize(t)) for t in texts]
