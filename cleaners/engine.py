@@ -568,7 +568,9 @@ def _list_run(lines: Sequence[_Line], start: int) -> int:
 
     A table or list the article ends with (tour dates, results, a calendar) is a run of short lines
     of one shape carrying numbers ('June 9 -- Venue, City, ST', '1. Name (Team) 1'32.2'), after at
-    most one heading line. Menus, share bars and headline lists have no such common numbered shape.
+    most one heading line. Menus, share bars and headline lists have no such common numbered shape;
+    title-cased lines that are only a number and words ('27 Oddest Medical Case Reports') are a
+    listicle's headlines, while '3 eggs', '2 cups of flour' are the article's own list.
     """
     live = [i for i in range(start, len(lines)) if not lines[i].reason]
     for lead in (0, 1):
@@ -580,8 +582,14 @@ def _list_run(lines: Sequence[_Line], start: int) -> int:
                 break
             shapes.append(shape)
         n = len(shapes)
-        if n >= LIST_MIN_ITEMS and max(shapes.count(s) for s in set(shapes)) * 2 >= n:
-            return items[n - 1] + 1
+        if n < LIST_MIN_ITEMS:
+            continue
+        common = max(set(shapes), key=lambda s: (shapes.count(s), s))
+        if shapes.count(common) * 2 < n:
+            continue
+        if common == "9a" and not any(prose_case(lines[i].text) for i in items[:n]):
+            continue  # '27 Oddest Medical Case Reports', '10 Strangest Medical Cases': listicle headlines
+        return items[n - 1] + 1
     return start
 
 

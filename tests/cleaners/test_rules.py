@@ -289,6 +289,13 @@ def test_a_datelined_lede_that_ends_with_a_colon_starts_the_body():
     assert clean_article([menu, P1, P2], title="x").blocks == [P1, P2]
 
 
+def test_numbered_listicle_headlines_after_the_article_go_a_shopping_list_stays():
+    listicles = ["27 Oddest Medical Case Reports", "10 Strangest Medical Cases", "11 Weird Things People Have Swallowed"]
+    assert clean_article([P1, P2, P3, *listicles], title="x").blocks == [P1, P2, P3]
+    shopping = ["3 eggs", "2 cups of flour", "1 tsp of salt"]
+    assert clean_article([P1, P2, P3, *shopping], title="x").blocks == [P1, P2, P3, *shopping]
+
+
 def test_a_fact_box_the_article_ends_with_stays_a_list_of_labelled_headlines_goes():
     box = ["Next game", "Who: Harbour United (10-6) at Quay Rovers (6-11)", "When: 8 p.m., Saturday",
            "Radio: WHBR-AM (980)"]
