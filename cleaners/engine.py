@@ -85,6 +85,7 @@ _SENTENCE_END = re.compile(r"""(?:[.!?。！？]|[.!?]["'”’»)\]]+|["”’]
 # "... runs from Jan. 14-27. (Writing by Greg Stutchbury; Editing by John O'Brien)"
 _WIRE_CREDIT_END = re.compile(r"""[.!?]["'”’]?\s*\((?:additional )?(?:reporting|writing|editing|compiled|produced)"""
                               r"""\b[^()]{0,200}\)$""", re.IGNORECASE)
+_CONTINUED = re.compile(r"[.!?][\"'”’]?\s+\(?(?:continued|cont\.|continues)(?:\.\.\.|…|\)|\.)?\s*$", re.IGNORECASE)
 _ELLIPSIS_END = re.compile(r"(?:\.\.\.|…)\s*[\]\)»›]?$")
 _SEPARATORS = re.compile(r"\s*(?:\||•|·|»|›|/ |\s/|::|\u2022|\u25aa)\s*")
 _SEPARATOR_CHAR = re.compile(r"[|•·»›/:\u25aa]")  # a quick test: every separator holds one of these
@@ -149,6 +150,8 @@ def _features(text: str) -> tuple[int, bool]:
     words = word_count(text)
     tail = max(0, len(text) - 16)  # both patterns end the line: search only its last characters
     sentence = bool(_SENTENCE_END.search(text, tail)) and not _ELLIPSIS_END.search(text, tail)
+    if not sentence and _CONTINUED.search(text, max(0, len(text) - 40)):
+        sentence = True  # '... less visible to radar. Continued...': a paragraph that goes on overleaf
     if not sentence and text.endswith(")"):  # the wire's credit glued to the last paragraph
         sentence = _WIRE_CREDIT_END.search(text) is not None
     return words, sentence

@@ -289,6 +289,15 @@ def test_a_datelined_lede_that_ends_with_a_colon_starts_the_body():
     assert clean_article([menu, P1, P2], title="x").blocks == [P1, P2]
 
 
+def test_a_last_paragraph_that_goes_on_overleaf_stays():
+    last = ("Commuters will use the ferry to reach the northern suburbs, the port and the new business park "
+            "by the river. Continued...")
+    quote = "\"We want to push the boundaries of travel.\""
+    res = clean_article([P1, P2, quote, last, "View article on single page", "More news", "Storm closes three ports"],
+                        title="x")
+    assert res.blocks == [P1, P2, quote, last]
+
+
 def test_numbered_listicle_headlines_after_the_article_go_a_shopping_list_stays():
     listicles = ["27 Oddest Medical Case Reports", "10 Strangest Medical Cases", "11 Weird Things People Have Swallowed"]
     assert clean_article([P1, P2, P3, *listicles], title="x").blocks == [P1, P2, P3]
