@@ -10,6 +10,7 @@ import unicodedata
 _ODD_SPACE = re.compile(r"[\t\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
 _ZERO_WIDTH = re.compile(r"[\u200c\u200d\u2060\u00ad]")
 _MULTI_SPACE = re.compile(r" {2,}")
+_ANY_ODD = re.compile(r"[\t\u00a0\u1680\u2000-\u200d\u202f\u205f\u3000\ufeff\u2060\u00ad]| {2}")  # any of the three
 
 
 def normalize_line(line: str) -> str:
@@ -23,7 +24,10 @@ def normalize_line(line: str) -> str:
         if "\t" in line or "  " in line:
             line = _MULTI_SPACE.sub(" ", line.replace("\t", " "))
         return line.strip()
-    line = _ZERO_WIDTH.sub("", _ODD_SPACE.sub(" ", unicodedata.normalize("NFC", line)))
+    line = unicodedata.normalize("NFC", line)
+    if _ANY_ODD.search(line) is None:  # most non-ASCII lines: curly quotes and accents, spacing already plain
+        return line.strip()
+    line = _ZERO_WIDTH.sub("", _ODD_SPACE.sub(" ", line))
     return _MULTI_SPACE.sub(" ", line).strip()
 
 

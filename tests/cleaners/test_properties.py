@@ -192,3 +192,14 @@ def test_no_catalogue_pattern_matches_a_line_outside_its_first_characters_or_wid
                 first = _first_chars(p)
                 assert first is None or key[0].lower() in first, p
                 assert len(key) <= _max_width(p), p
+
+
+@SETTINGS
+@given(st.text(alphabet=st.sampled_from("ab ’é\t\u00a0\u2009\u200b\u200c\u200d\u2060\u00ad\ufeff\u3000e\u0301") | st.characters(),
+               max_size=40))
+def test_normalize_line_skips_no_odd_character(text):
+    """The fast path for non-ASCII lines without odd spacing gives what the three substitutions give."""
+    from cleaners.normalize import _MULTI_SPACE, _ODD_SPACE, _ZERO_WIDTH
+
+    full = _MULTI_SPACE.sub(" ", _ZERO_WIDTH.sub("", _ODD_SPACE.sub(" ", unicodedata.normalize("NFC", text)))).strip()
+    assert normalize_line(text) == full
