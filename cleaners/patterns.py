@@ -392,7 +392,7 @@ class Matcher:
         kept). Prefixes with the same patterns share one compiled alternation."""
         first = prefix[0].lower()
         members = tuple(k for k, (f, p) in enumerate(zip(self._starts, self._partial, strict=True))
-                        if (f is None or first in f) and (p is None or _partial_regex(p).fullmatch(prefix, partial=True)))
+                        if (f is None or first in f) and _can_start(p, prefix))
         if members not in self._by_members:
             self._by_members[members] = self._grouped([self._rest[k] for k in members]) if members else None
         found = self._by_members[members]
@@ -444,9 +444,19 @@ class Matcher:
 
 
 @cache
-def _partial_regex(pattern: str) -> regex.Pattern[str]:
-    """A built-in pattern compiled for partial matching (`Matcher._for_prefix`), once per process."""
-    return regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
+def _partial_regex(pattern: str) -> regex.Pattern[str] | None:
+    """A built-in pattern compiled for partial matching (`Matcher._for_prefix`), once per process; None
+    when the `regex` engine reads it otherwise than `re` does (then it is simply always tried)."""
+    try:
+        return regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
+    except regex.error:
+        return None
+
+
+def _can_start(pattern: str | None, prefix: str) -> bool:
+    """Whether a match of `pattern` can begin with `prefix` (True when that is not known)."""
+    rx = _partial_regex(pattern) if pattern is not None else None
+    return rx is None or rx.fullmatch(prefix, partial=True) is not None
 
 
 @lru_cache(maxsize=512)
