@@ -135,16 +135,16 @@ def has_glued_credit(line: str) -> bool:
     return _GLUED_MARKER.search(credit) is not None and is_credit(credit)
 
 
+_CAMEL = re.compile(r"[a-z]+[A-Z]")  # '(ePA)', '(iOS)': a term, never an agency's credit
+
+
 def has_trailing_credit(line: str) -> bool:
     """True for a caption that carries its own credit in brackets at the end: '... (AP Photo/Evan Vucci)'."""
     s = line.strip()
     if not s.endswith((")", "]", ").", "].")) or _TRAILING_CREDIT.fullmatch(s) is None:
         return False
     inner = s[max(s.rfind("("), s.rfind("[")) + 1:]
-    return _CAMEL.match(inner) is None  # '(ePA)', '(iOS)': a term the sentence explains, not the agency EPA
-
-
-_CAMEL = re.compile(r"[a-z]+[A-Z]")
+    return _CAMEL.match(inner) is None  # '(ePA)' is a term the sentence explains, not the agency EPA
 
 
 _BYLINE_TAIL = re.compile(r"\s+(?:[|?•·/／]|on|at|[-–—])\s+", re.IGNORECASE)

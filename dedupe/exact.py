@@ -42,7 +42,7 @@ def content_hash(text: str) -> str:
 @lru_cache(maxsize=1)
 def _ascii_word() -> np.ndarray:
     """bool[128]: the ASCII characters `\\w` matches."""
-    return word_table_for(np.zeros(0, dtype=np.uint32))[:128].astype(bool)
+    return word_table_for(np.arange(128, dtype=np.uint32))[:128].astype(bool)
 
 
 def url_key(url: str | None) -> str | None:
