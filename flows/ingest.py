@@ -265,7 +265,8 @@ def _html_article(source_file: str, source_line: int | None, record_index: int, 
     import trafilatura  # heavy import: only paid by runs that see HTML
     from trafilatura.settings import Document
 
-    raw_size = len(html.encode("utf-8", "replace"))
+    # A character is 1 to 4 UTF-8 bytes: encode only when the length alone does not decide.
+    raw_size = len(html) if 4 * len(html) <= config.max_html_bytes else len(html.encode("utf-8", "replace"))
     if raw_size > config.max_html_bytes:
         return Reject(source_file, source_line, "limit_max_html_bytes",
                       f"HTML is {raw_size} bytes, above max_html_bytes={config.max_html_bytes}",

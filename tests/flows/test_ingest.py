@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flows.config import RunConfig
 from flows.ingest import discover, make_article_id, parse_date, read_file
@@ -199,3 +201,23 @@ def test_discover_is_recursive_sorted_and_skips_hidden(tmp_path):
 ])
 def test_parse_date(value, expected):
     assert parse_date(value) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+def test_control_characters_counted_on_utf8_bytes_as_on_the_text(text):
+    """decode_bytes counts stray control characters on the UTF-8 bytes: the same count as on the text."""
+    from flows.decode import _control_count, _control_count_utf8
+
+    assert _control_count_utf8(text.encode("utf-8")) == _control_count(text)
+
+
+@pytest.mark.parametrize("size,limit,rejected", [(10, 40, False), (39, 40, False), (40, 40, False), (41, 40, True), (30, 100, False)])
+def test_html_size_limit_counts_utf8_bytes(size, limit, rejected):
+    """max_html_bytes is in UTF-8 bytes however the length is found (here 4-byte characters)."""
+    from flows.ingest import _html_article
+
+    html = "<html><body><p>" + "\U0001F600" * size + "</p></body></html>"
+    nbytes = len(html.encode("utf-8"))
+    item = _html_article("x.html", None, 0, html, RunConfig(max_html_bytes=nbytes - 4 * size + 4 * limit), {})
+    assert (isinstance(item, Reject) and item.reason == "limit_max_html_bytes") == rejected
