@@ -187,8 +187,9 @@ def _parse(pattern: str, flags: int = 0) -> tuple[Any, Any] | None:
 
 
 def _needles(pattern: str) -> frozenset[str] | None:
-    """For a pattern that starts with a floating run ('.{0,120}', '[\\w ]{1,80}'): literals of which any
-    matching line contains at least one (lower-cased), else None (no such prefilter, or another shape).
+    """For a pattern that starts with a floating run ('.{0,120}', '[\\w ]{1,80}') or a few words
+    ('(?:[\\w'-]+ ){0,3}', after any lookahead): literals of which any matching line contains at least
+    one (lower-cased), else None (no such prefilter, or another shape).
 
     A floating start makes `re` retry the rest of the pattern at every offset of every line; a
     substring test in C rules out almost all lines first. Uses the standard library's regex parser;
@@ -199,12 +200,23 @@ def _needles(pattern: str) -> frozenset[str] | None:
         return None
     c, items = parsed
     repeats = (c.MAX_REPEAT, c.MIN_REPEAT)
-    if not items or items[0][0] not in repeats or items[0][1][1] < 20:
+    letters = {c.CATEGORY_WORD, c.CATEGORY_NOT_DIGIT, c.CATEGORY_NOT_SPACE}  # classes that take letters
+
+    def broad_run(item: Any) -> bool:
+        """'.{0,120}', '[\\w ]{1,80}', '[\\w'-]+': a long repeat of any character or of a class that takes
+        letters ('\\d+' fails at once on most lines)."""
+        op, av = item
+        if op not in repeats or av[1] < 20 or len(av[2]) != 1:
+            return False
+        (el_op, el_av), = av[2]
+        return el_op is c.ANY or el_op is c.IN and any(o is c.CATEGORY and a in letters for o, a in el_av)
+
+    lead = next((it for it in items if it[0] not in (c.ASSERT, c.ASSERT_NOT, c.AT)), None)
+    if lead is None:
         return None
-    first = list(items[0][1][2])
-    broad = len(first) == 1 and (first[0][0] is c.ANY or first[0][0] is c.IN and any(
-        op is c.CATEGORY for op, _ in first[0][1]))
-    if not broad:  # '\d{1,2}', '(?:«|<)+': fails at once on most lines, no need for a prefilter
+    # a floating run, or a few words of one ('(?:[\\w.'’-]+ ){0,3}reporter'); anything else ('\\d{1,2}',
+    # '(?:«|<)+') fails at once on most lines, no need for a prefilter
+    if not (broad_run(lead) or lead[0] in repeats and lead[1][2] and broad_run(list(lead[1][2])[0])):
         return None
 
     def of_seq(seq: Any) -> frozenset[str] | None:
@@ -378,12 +390,16 @@ class Matcher:
         self._partial = [None if _LOOKAROUND.search(p) else p for _, p in rest]
         self._by_prefix: dict[str, re.Pattern[str] | None] = {}
         self._by_members: dict[tuple[int, ...], re.Pattern[str] | None] = {}
-        # one search for any floating pattern's literal: most lines hold none and skip them all; a long
-        # line searches only for the literals of the patterns that can match that many characters
-        self.needles_by_band: list[ahocorasick_rs.AhoCorasick | None] = []
+        # one search for any floating pattern's literal: most lines hold none and skip them all; a line
+        # that holds some tries only the patterns owning them (`owners`: literal index -> positions in
+        # self.floating). A long line searches only for the literals of the patterns that can match
+        # that many characters.
+        self.needles_by_band: list[tuple[ahocorasick_rs.AhoCorasick, list[tuple[int, ...]]] | None] = []
         for floor in (0, *FLOATING_BANDS):
             literals = sorted({n for _, ns, _, width in self.floating if width > floor for n in ns})
-            self.needles_by_band.append(ahocorasick_rs.AhoCorasick(literals) if literals else None)
+            owners = [tuple(j for j, (_, ns, _, width) in enumerate(self.floating) if width > floor and lit in ns)
+                      for lit in literals]
+            self.needles_by_band.append((ahocorasick_rs.AhoCorasick(literals), owners) if literals else None)
 
     def _for_prefix(self, prefix: str) -> re.Pattern[str] | None:
         """The alternation of the built-in patterns that a line starting with `prefix` (ASCII) can match:
@@ -433,11 +449,14 @@ class Matcher:
         found = int(m.lastgroup[1:]) if m is not None and m.lastgroup is not None else len(self.rules)
         if self.floating and found > self.floating[0][0]:
             band = self.needles_by_band[bisect.bisect_left(FLOATING_BANDS, len(key))]
-            if band is not None and band.find_matches_as_indexes(low := key.lower()):
-                for i, needles, rx, width in self.floating:
+            if band is not None:
+                automaton, owners = band
+                hits = automaton.find_matches_as_indexes(key.lower(), overlapping=True)
+                for j in sorted({j for k, _, _ in hits for j in owners[k]}):
+                    i, _, rx, width = self.floating[j]
                     if i >= found:
                         break
-                    if width >= len(key) and any(map(low.__contains__, needles)) and rx.fullmatch(key):
+                    if width >= len(key) and rx.fullmatch(key):
                         found = i
                         break
         return self.rules[found] if found < len(self.rules) else None

@@ -88,7 +88,8 @@ def test_normalisation_is_idempotent_and_never_adds_words(text):
 _REFERENCE = re.compile(matcher_for(None)._alternation(builtin_catalogue().rules, 0), re.IGNORECASE)
 _PIECES = [r.example for r in builtin_catalogue().rules] + [
     "click here", "All Rights Reserved", "newsletter", "&lt;a href=", "can be reached at", "we use cookies",
-    "may not be published", "contributed to this report", "sam@example.com", BODY]
+    "may not be published", "contributed to this report", "sam@example.com", "Staff Writer", "NFL Headlines",
+    "Good news", "Jane Roe is a senior reporter", "covers courts for the", "joined the paper in 2019", BODY]
 
 
 @SETTINGS
@@ -96,11 +97,12 @@ _PIECES = [r.example for r in builtin_catalogue().rules] + [
        st.text(alphabet="ab c[$.x", max_size=40))
 def test_the_literal_search_finds_a_literal_exactly_when_the_line_holds_one(literals, line):
     """The matcher's gate for floating patterns (one Aho-Corasick automaton over their literals) reports
-    a match whenever any literal occurs, overlapping ones included."""
+    every literal that occurs, overlapping ones included: a line tries the patterns owning them."""
     import ahocorasick_rs
 
-    found = ahocorasick_rs.AhoCorasick(sorted(literals)).find_matches_as_indexes(line)
-    assert bool(found) == any(lit in line for lit in literals)
+    ordered = sorted(literals)
+    found = ahocorasick_rs.AhoCorasick(ordered).find_matches_as_indexes(line, overlapping=True)
+    assert {ordered[k] for k, _, _ in found} == {lit for lit in literals if lit in line}
 
 
 @SETTINGS
@@ -203,3 +205,23 @@ def test_normalize_line_skips_no_odd_character(text):
 
     full = _MULTI_SPACE.sub(" ", _ZERO_WIDTH.sub("", _ODD_SPACE.sub(" ", unicodedata.normalize("NFC", text)))).strip()
     assert normalize_line(text) == full
+
+
+@pytest.mark.parametrize("pattern, line", [
+    (r".{0,40}all rights reserved", "(c) 2024 Example Media. All Rights Reserved"),
+    (r"(?:[\w.'’-]+ ){0,3}(?:staff )?(?:writer|reporter)", "Sports Staff Writer"),
+    (r"(?!(?:the )?good news$)(?:[\w&.’']+ ){1,3}(?:headlines|news)", "NFL Headlines"),
+])
+def test_a_floating_start_gives_literals_every_matching_line_holds(pattern, line):
+    from cleaners.patterns import _needles
+
+    assert re.fullmatch(pattern, line, re.IGNORECASE)
+    needles = _needles(pattern)
+    assert needles and any(n in line.lower() for n in needles)
+
+
+@pytest.mark.parametrize("pattern", [r"\d{1,2} comments", r"(?:«|<)+ back", r"(?:\d+ ){1,3}replies", r"(?:menu|search)"])
+def test_a_start_that_fails_fast_gets_no_literal_gate(pattern):
+    from cleaners.patterns import _needles
+
+    assert _needles(pattern) is None
