@@ -50,8 +50,9 @@ from typing import Any
 
 import numpy as np
 
+from dedupe.arrays import sorted_unique, unique_first
 from dedupe.exact import Candidate, CandidateColumns, as_columns, same_key_pairs
-from dedupe.minhash import EMPTY, MinHasher, flatten, shingle_sets_flat, sorted_unique, text_token_hashes
+from dedupe.minhash import EMPTY, MinHasher, flatten, shingle_sets_flat, text_token_hashes
 from dedupe.unionfind import UnionFind
 
 
@@ -144,7 +145,7 @@ class Sketcher:
 
 def _para_keys(first_two: np.ndarray) -> np.ndarray:
     """Paragraph keys (unique, sorted) from the first two signature slots of each long paragraph."""
-    return np.unique((first_two[:, 0].astype(np.uint64) << np.uint64(32)) | first_two[:, 1].astype(np.uint64))
+    return sorted_unique((first_two[:, 0].astype(np.uint64) << np.uint64(32)) | first_two[:, 1].astype(np.uint64))
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,7 @@ def _bucket_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int, stats: 
     if big.any():
         stats["skipped_buckets"] = stats.get("skipped_buckets", 0) + int(big.sum())
     out = []
-    for m in np.unique(sizes[(sizes >= 2) & ~big]):
+    for m in sorted_unique(sizes[(sizes >= 2) & ~big]):
         s = starts[sizes == m]
         i, j = np.triu_indices(int(m), 1)
         out.append(np.stack([o[(s[:, None] + i[None, :]).ravel()], o[(s[:, None] + j[None, :]).ravel()]], axis=1))
@@ -257,7 +258,7 @@ PARA_KEY_PARTS = 8  # paragraph keys are grouped in this many parts (by their lo
 def candidate_pairs(corpus: Corpus, is_new: np.ndarray, params: CorpusParams, stats: dict[str, int]) -> np.ndarray:
     """int64[m, 2] distinct candidate pairs (i < j) with at least one new article (`candidate_batches`)."""
     batches = list(candidate_batches(corpus, is_new, params, stats))
-    codes = np.unique(np.concatenate(batches)) if batches else np.empty(0, dtype=np.int64)
+    codes = sorted_unique(np.concatenate(batches)) if batches else np.empty(0, dtype=np.int64)
     return unpack_pairs(codes, len(corpus.ids))
 
 
@@ -296,7 +297,7 @@ def candidate_batches(corpus: Corpus, is_new: np.ndarray, params: CorpusParams, 
 
     def flush() -> np.ndarray:
         nonlocal pending, pending_n
-        codes = np.unique(np.concatenate(pending))
+        codes = sorted_unique(np.concatenate(pending))
         pending, pending_n = [], 0
         stats["candidate_pairs"] = stats.get("candidate_pairs", 0) + len(codes)
         return codes
@@ -454,7 +455,7 @@ def _verified_edges(corpus: Corpus, is_new: np.ndarray, params: CorpusParams,
             found_sims.append(sims[ok])
     if not found:
         return []
-    codes, first = np.unique(np.concatenate(found), return_index=True)  # a pair from two batches: once
+    codes, first = unique_first(np.concatenate(found))  # a pair from two batches: once
     sims = np.concatenate(found_sims)[first]
     stats["verified_pairs"] = stats.get("verified_pairs", 0) + len(codes)
     pairs = unpack_pairs(codes, len(corpus.ids))

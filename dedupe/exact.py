@@ -13,6 +13,7 @@ from functools import lru_cache
 import numpy as np
 import xxhash
 
+from dedupe.arrays import unique_first
 from dedupe.minhash import word_table_for
 
 
@@ -152,7 +153,7 @@ def same_key_pairs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     c = codes[pos]
     first = np.full(int(c.max()) + 1, -1, dtype=np.int64)
-    uniq, at = np.unique(c, return_index=True)  # each key's first occurrence
+    uniq, at = unique_first(c)  # each key's first occurrence
     first[uniq] = pos[at]
     later = first[c] != pos
     return first[c[later]], pos[later]

@@ -125,12 +125,6 @@ def combine(th: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def sorted_unique(values: np.ndarray) -> np.ndarray:
-    """np.unique of a flat integer array by one sort (faster here than np.unique's hashing)."""
-    a = np.sort(values)
-    return a[np.r_[True, a[1:] != a[:-1]]] if len(a) else a
-
-
 def shingle_sets_flat(th: np.ndarray, counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The set of k-word shingle hashes of each of several texts, from their token hashes given flat
     (as `text_token_hashes` returns them): (the sets concatenated, each sorted; offsets, len(counts) + 1).

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 import cleaners
 from cleaners import patterns, recurring
+from dedupe.arrays import sorted_unique
 from dedupe.corpus import Sketcher
 from dedupe.exact import content_hash, url_key
 from dedupe.minhash import MinHasher
@@ -168,7 +169,7 @@ def learn_recurring(ctx: RunContext, ingested: Sequence[IngestResult]) -> str:
     else:
         _write_filtered(written, staged, pc.field("n") > 1)
         written.unlink()
-    keys = np.unique(np.concatenate(found)) if found else np.empty(0, np.uint64)
+    keys = sorted_unique(np.concatenate(found)) if found else np.empty(0, np.uint64)
     path = ctx.staging_dir / "recurring-keys.parquet"
     write_table_atomic(pa.table({"key": pa.array(keys.astype(np.uint64), pa.uint64())}), path)
     ctx.manifest.setdefault("learned", {})["recurring_lines"] = len(keys)

@@ -18,10 +18,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from dedupe.arrays import sorted_unique, unique_counts
 from dedupe.corpus import Corpus, CorpusParams, ParaKeys, band_keys
 from dedupe.corpus import cluster as corpus_cluster
 from dedupe.exact import CandidateColumns
-from dedupe.minhash import HASH_SCHEME, sorted_unique
+from dedupe.minhash import HASH_SCHEME
 from flows import history, keyindex
 from flows.runs import BatchResult, Progress, RunContext, TooManyRejects, fault
 from flows.sink import (
@@ -166,7 +167,7 @@ def _held_by_few(values: np.ndarray, wanted: np.ndarray, cap: int) -> np.ndarray
     """Mask over `values`: in `wanted` (sorted) and held at most `cap` times (as the lookup store's rule)."""
     mask = _member(values, wanted)
     if mask.any():
-        found, counts = np.unique(values[mask], return_counts=True)
+        found, counts = unique_counts(values[mask])
         crowded = found[counts > cap]
         if len(crowded):
             mask &= ~_member(values, crowded)

@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
 
+from dedupe.arrays import sorted_unique
 from dedupe.corpus import CorpusParams, band_keys
 from flows.sink import release_arrow_memory
 from flows.state import remove_tree
@@ -159,7 +160,7 @@ def _sorted_parts(keys: np.ndarray) -> Iterator[np.ndarray]:
         yield np.argsort(keys, kind="stable")
         return
     sample = np.sort(keys[:: max(1, n // (SORT_SAMPLE_PER_PART * parts))])
-    splitters = np.unique(sample[(np.arange(1, parts) * len(sample)) // parts])
+    splitters = sorted_unique(sample[(np.arange(1, parts) * len(sample)) // parts])
     lows = [None, *splitters]
     highs = [*splitters, None]
     for lo, hi in zip(lows, highs, strict=True):
@@ -336,7 +337,7 @@ class Store:
         """The rows (sorted row numbers), taken batch by batch: only their pages of the file are read."""
         batches, starts = self._batches()
         out = []
-        for i in np.unique(np.searchsorted(starts, rows, "right") - 1) if len(rows) else []:
+        for i in sorted_unique(np.searchsorted(starts, rows, "right") - 1) if len(rows) else []:
             lo, hi = np.searchsorted(rows, [starts[i], starts[i + 1]])
             out.append(batches[i].take(pa.array(rows[lo:hi] - starts[i], pa.int64())))
         return pa.Table.from_batches(out, schema=self._reader().schema)
@@ -347,7 +348,7 @@ class Store:
         hash with the new articles (sorted unique arrays)."""
         hits = [self._matching("band", new_bands, max_bucket), self._matching("para", new_paras, max_bucket),
                 self._matching("exact", new_exact)]
-        return np.unique(np.concatenate(hits))
+        return sorted_unique(np.concatenate(hits))
 
     def seen(self, ids: pa.Array, id_hashes: np.ndarray) -> np.ndarray:
         """Mask over `ids`: the ones already in this index file (hash lookup, then the real ids compared)."""
