@@ -179,7 +179,10 @@ def _drop(ln: _Line, reason: str, detail: str = "") -> None:
 # ------------------------------------------------------------------------------------ the rules
 
 def rule_title_repeat(lines: list[_Line], title: str) -> None:
-    """The title printed again above the first body paragraph. Example: 'US sanctions Chinese officials' under that title."""
+    """The title printed again above the first body paragraph. Example: 'US sanctions Chinese officials' under that title.
+
+    Runs again once the edge rules have taken their lines off the top (an author's bio sentence above
+    the repeat was not the first body paragraph), so a second cleaning finds no repeat left there."""
     t = _tokens(title)
     if not t:
         return
@@ -351,6 +354,7 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
         rule = matched[i]
         if rule is not None and (i in widget or _outside_body(lines, i, first, last, i in stacked)):
             _drop(lines[i], rule.name, rule.description)
+    rule_title_repeat(lines, title)  # again: the edge lines that went may have been all above it
     first, last = _body_span(lines)
     if first is not None and not extracted:
         first = _lead_in_furniture(lines, first, last)

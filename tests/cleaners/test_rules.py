@@ -548,6 +548,16 @@ def test_title_repeated_at_the_top_goes():
     assert res.removed[0].reason == "title_repeat"
 
 
+def test_title_repeat_under_edge_debris_that_goes_goes_in_the_same_cleaning():
+    """A sentence an edge rule names (an author's bio) above the repeat leaves the top only after the
+    repeat was first looked for: it is looked for again, so the repeat goes in the first cleaning
+    and a second cleaning changes nothing (found by the idempotence property)."""
+    blocks = ["00", "00", "0 0 IS A 0 WRITER BASED:0:0:0:0:0.", "B"]
+    res = clean_article(blocks, title="B")
+    assert [r.reason for r in res.removed] == ["navigation", "navigation", "author_bio", "title_repeat"]
+    assert res.blocks == [] and clean_article(res.blocks, title="B").blocks == []
+
+
 def test_odd_whitespace_never_defeats_a_rule():
     for line in ["Loading\u2026", "\u00a0Advertisement\u00a0", "READ\u2009MORE:\u00a0Ferry news", "Share\u200b this"]:
         assert removed_reason(line) is not None, repr(line)
