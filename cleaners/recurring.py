@@ -28,7 +28,6 @@ import xxhash
 from cleaners.normalize import normalize_line
 
 _DIGITS = re.compile(r"\d+")
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"""[.!?。！？]["'”’»)\]]*$""")
 
@@ -45,11 +44,22 @@ class RecurringPolicy:
     max_words: int = 60  # longer lines are never learned (a shared paragraph is a duplicate, not a template)
 
 
+_ASCII_DIGITS = b"0123456789"
+_ASCII_DIGIT_RUNS = re.compile(r"[0-9]+")
+
+
 def normal_form(line: str) -> str:
-    """Casefolded, NFKC, digits as '0', whitespace collapsed: 'Updated 12:05 PM' -> 'updated 0:0 pm'."""
+    """Casefolded, NFKC, digits as '0', whitespace collapsed: 'Updated 12:05 PM' -> 'updated 0:0 pm'.
+
+    Written for speed, not as the three regex substitutions it amounts to (a hypothesis test holds
+    them equal): an ASCII line looks for digits with bytes.translate before any regex runs, and
+    whitespace is collapsed by str.split (the same whitespace as the regex's \\s)."""
     s = normalize_line(line)
-    s = s.lower() if s.isascii() else _SPACE.sub(" ", unicodedata.normalize("NFKC", s).casefold()).strip()
-    return _DIGITS.sub("0", s)
+    if s.isascii():
+        s = s.lower()
+        b = s.encode("ascii")
+        return s if len(b.translate(None, _ASCII_DIGITS)) == len(b) else _ASCII_DIGIT_RUNS.sub("0", s)
+    return _DIGITS.sub("0", " ".join(unicodedata.normalize("NFKC", s).casefold().split()))
 
 
 def line_key(normal: str, scope: str = GLOBAL_SCOPE) -> int:

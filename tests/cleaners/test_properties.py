@@ -225,3 +225,15 @@ def test_a_start_that_fails_fast_gets_no_literal_gate(pattern):
     from cleaners.patterns import _needles
 
     assert _needles(pattern) is None
+
+
+@SETTINGS
+@given(st.text(alphabet=st.sampled_from("aB 1٣9\t\u00a0\u2003é\u00a8\u00bdﬁ.-") | st.characters(), max_size=40))
+def test_normal_form_is_the_three_substitutions(text):
+    """recurring.normal_form's fast paths give what NFKC, casefolding and the digit and whitespace
+    substitutions give (the line keys of earlier runs' state must not change)."""
+    from cleaners.recurring import normal_form
+
+    s = normalize_line(text)
+    s = s.lower() if s.isascii() else re.sub(r"\s+", " ", unicodedata.normalize("NFKC", s).casefold()).strip()
+    assert normal_form(text) == re.sub(r"\d+", "0", s)
