@@ -17,6 +17,7 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_link_artifact, create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.runtime import task_run  # noqa: E402
+from prefect.utilities.annotations import quote  # noqa: E402
 
 from flows import workers as workers  # noqa: E402
 from flows.config import RunConfig  # noqa: E402
@@ -124,12 +125,16 @@ def clean_news(raw_dir: str = "raw", out_dir: str = "output", batch_files: int =
         # batch tasks run in threads, `workers` at a time; with workers > 1 each hands its batch to
         # the process pool (flows/workers.py), so both cores work while Prefect tracks every batch
         w = config.workers
-        ingested = _run_window(ingest_batch_task, [(spec,) for spec in ctx.batches], w, "ingest")
-        recurring_path = learn_recurring_task(ctx, ingested)
-        results = _run_window(clean_batch_task, [(spec, ing, recurring_path)
+        # arguments go in `quote`: Prefect would otherwise walk every file of a batch, every ledger row
+        # and every batch of the run looking for futures (about 1 s per 10,000 articles). Not on Dask,
+        # whose runner hands a task the quote itself instead of what it holds.
+        q: Any = (lambda x: x) if dask_address else quote
+        ingested = _run_window(ingest_batch_task, [(q(spec),) for spec in ctx.batches], w, "ingest")
+        recurring_path = learn_recurring_task(q(ctx), q(ingested))
+        results = _run_window(clean_batch_task, [(q(spec), q(ing), recurring_path)
                                                  for spec, ing in zip(ctx.batches, ingested, strict=True)], w, "clean")
         shutdown_workers()  # the corpus-wide step gets the workers' memory
-        manifest = finalize_task(ctx, results)
+        manifest = finalize_task(q(ctx), q(results))
     except TooManyRejects:
         raise  # everything was written and committed; the run is marked failed by its exit
     except BaseException as exc:
