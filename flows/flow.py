@@ -5,6 +5,7 @@ The flow is thin: every step is a function of flows.pipeline, callable without P
 
 from __future__ import annotations
 
+import queue
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -78,22 +79,35 @@ def finalize_task(ctx: RunContext, results: list[BatchResult]) -> dict[str, Any]
 def _run_window(task: Any, calls: list[tuple[Any, ...]], width: int, stage: str) -> list[Any]:
     """Submit `task` for each argument tuple, at most `width` at a time; results in call order.
 
-    Bounding the window keeps memory to `width` batches in flight whatever the task runner's
-    thread count, and the order of results (hence of output rows) never depends on timing.
+    Bounding the window bounds the batches in flight whatever the task runner's thread count, and
+    the order of results (hence of output rows) never depends on timing. A new task is submitted
+    as soon as any task in the window finishes, not the oldest: waiting on the oldest left a
+    worker idle whenever a later batch finished first.
     """
     results: list[Any] = [None] * len(calls)
-    pending = list(enumerate(calls))[::-1]
-    active: list[tuple[int, Any]] = []
+    finished: queue.SimpleQueue[int] = queue.SimpleQueue()
+    active: dict[int, Any] = {}
+    submitted = 0
+
+    def submit() -> None:
+        nonlocal submitted
+        i = submitted
+        submitted += 1
+        fut = task.submit(*calls[i])
+        active[i] = fut
+        fut.add_done_callback(lambda _fut, i=i: finished.put(i))
+
+    while submitted < len(calls) and len(active) < max(1, width):
+        submit()
     done = 0
-    while pending or active:
-        while pending and len(active) < max(1, width):
-            i, args = pending.pop()
-            active.append((i, task.submit(*args)))
-        i, fut = active.pop(0)
-        results[i] = fut.result()
+    while active:
+        i = finished.get()
+        results[i] = active.pop(i).result()
         done += 1
         if progress_hook:
             progress_hook(stage, done, len(calls))
+        if submitted < len(calls):
+            submit()
     return results
 
 
@@ -125,14 +139,18 @@ def clean_news(raw_dir: str = "raw", out_dir: str = "output", batch_files: int =
         # batch tasks run in threads, `workers` at a time; with workers > 1 each hands its batch to
         # the process pool (flows/workers.py), so both cores work while Prefect tracks every batch
         w = config.workers
+        # with the process pool one batch more than the workers: a worker that finishes finds the next
+        # batch already queued instead of waiting for Prefect to start its task (one worker runs in
+        # the task's thread, and a Dask cluster queues its own)
+        width = w + 1 if w > 1 and not dask_address else w
         # arguments go in `quote`: Prefect would otherwise walk every file of a batch, every ledger row
         # and every batch of the run looking for futures (about 1 s per 10,000 articles). Not on Dask,
         # whose runner hands a task the quote itself instead of what it holds.
         q: Any = (lambda x: x) if dask_address else quote
-        ingested = _run_window(ingest_batch_task, [(q(spec),) for spec in ctx.batches], w, "ingest")
+        ingested = _run_window(ingest_batch_task, [(q(spec),) for spec in ctx.batches], width, "ingest")
         recurring_path = learn_recurring_task(q(ctx), q(ingested))
         results = _run_window(clean_batch_task, [(q(spec), q(ing), recurring_path)
-                                                 for spec, ing in zip(ctx.batches, ingested, strict=True)], w, "clean")
+                                                 for spec, ing in zip(ctx.batches, ingested, strict=True)], width, "clean")
         shutdown_workers()  # the corpus-wide step gets the workers' memory
         manifest = finalize_task(q(ctx), q(results))
     except TooManyRejects:

@@ -76,3 +76,25 @@ def test_flow_logs_batches_at_info_and_many_rejects_at_warning(prefect_harness, 
             break
         time.sleep(1)
     assert infos and warnings
+
+
+def test_flow_with_two_pool_workers_equals_a_one_process_run(prefect_harness, tmp_path, raw_copy):
+    """Batch tasks hand their batches to the process pool, one batch more in flight than workers, and
+    the next task starts when any batch finishes: the rows are those of a one-process run."""
+    import json
+    import os
+
+    from flows.flow import clean_news
+    from flows.pipeline import run_pipeline
+    from tests.helpers import without_run_columns
+
+    run_pipeline(raw_copy, tmp_path / "one")
+    state = clean_news(raw_dir=str(raw_copy), out_dir=str(tmp_path / "two"), batch_files=1, workers=2,
+                       return_state=True)
+    assert state.is_completed()
+    (manifest,) = [json.loads(p.read_text()) for p in (tmp_path / "two" / "runs").glob("*.json")]
+    assert manifest["inputs"]["batches"] == 7
+    pids = {w.rsplit(":", 1)[1] for w in manifest["batch_workers"]}
+    assert pids and str(os.getpid()) not in pids  # cleaned in the pool's worker processes
+    for table in ("articles", "duplicates", "removals", "rejects"):
+        assert without_run_columns(rows(tmp_path / "one", table)) == without_run_columns(rows(tmp_path / "two", table))
