@@ -37,7 +37,7 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 # Every byte except those control characters: deleting them from UTF-8 bytes leaves exactly the
 # control characters (in UTF-8 those bytes never occur inside a multi-byte sequence).
-_NOT_CONTROL_BYTES = bytes(b for b in range(256) if not _CONTROL.match(chr(b)) or b >= 0x80)
+_NOT_CONTROL_BYTES = bytes(b for b in range(256) if not _CONTROL.match(chr(b)))
 
 
 def _control_count(text: str) -> int:
