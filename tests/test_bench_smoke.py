@@ -17,7 +17,7 @@ def test_bench_run_completes_and_reports(tmp_path):
     out = tmp_path / "bench"
     proc = subprocess.run(
         [sys.executable, "bench/run.py", "--sizes", "1000", "--out", str(out), "--delta", "200",
-         "--html-source", "raw/pages", "--html-pages", "20"],
+         "--html-source", "raw/pages", "--html-pages", "20", "--html-repeat", "2"],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads((out / "results.json").read_text())
@@ -27,6 +27,7 @@ def test_bench_run_completes_and_reports(tmp_path):
     assert r["runs"]["ours-1"]["counts"]["input_records"] == 1000
     assert r["incremental"]["new_articles"] == 200 and r["incremental"]["index_articles_before"] > 0
     assert res["html"]["runs"]["trafilatura"]["info"]["pages"] == 20
+    assert len(res["html"]["overhead_pairs"]) == 2  # interleaved pairs of trafilatura alone and newsclean
     assert "vs straightforward" in proc.stdout and "overhead on top of trafilatura" in proc.stdout
 
 
