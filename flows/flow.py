@@ -136,12 +136,12 @@ def clean_news(raw_dir: str = "raw", out_dir: str = "output", batch_files: int =
     logger.info("run %s: %d files seen, %d new or changed, %d unchanged; %d batches",
                 ctx.run_id, ctx.files_seen, ctx.files_new, ctx.files_skipped, len(ctx.batches))
     try:
-        # batch tasks run in threads, `workers` at a time; with workers > 1 each hands its batch to
-        # the process pool (flows/workers.py), so both cores work while Prefect tracks every batch
+        # batch tasks run in threads, `width` at a time; with workers > 1 each hands its batch to the
+        # process pool (flows/workers.py), so both cores work while Prefect tracks every batch. With
+        # the pool, one batch more than the workers: a worker that finishes finds the next batch
+        # already queued instead of waiting for Prefect to start its task (one worker runs in the
+        # task's thread, and a Dask cluster queues its own)
         w = config.workers
-        # with the process pool one batch more than the workers: a worker that finishes finds the next
-        # batch already queued instead of waiting for Prefect to start its task (one worker runs in
-        # the task's thread, and a Dask cluster queues its own)
         width = w + 1 if w > 1 and not dask_address else w
         # arguments go in `quote`: Prefect would otherwise walk every file of a batch, every ledger row
         # and every batch of the run looking for futures (about 1 s per 10,000 articles). Not on Dask,
