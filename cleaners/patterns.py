@@ -16,7 +16,7 @@ import sys
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -382,9 +382,8 @@ class Matcher:
                     self.floating.append((i, needles, re.compile(p, re.IGNORECASE), _max_width(p)))
                 else:
                     rest.append((i, p))
-        self.builtin_regex = self._grouped(rest)
-        # the same alternation cut by a line's first characters (`_for_prefix`): only the patterns that
-        # can start with them are tried, compiled when a prefix is first seen
+        # the alternation cut by a line's first characters (`_for_prefix`): only the patterns that can
+        # start with them are tried, compiled when a prefix is first seen
         self._rest = rest
         self._starts = [_first_chars(p) for _, p in rest]
         self._partial = [None if _LOOKAROUND.search(p) else p for _, p in rest]
@@ -400,6 +399,12 @@ class Matcher:
             owners = [tuple(j for j, (_, ns, _, width) in enumerate(self.floating) if width > floor and lit in ns)
                       for lit in literals]
             self.needles_by_band.append((ahocorasick_rs.AhoCorasick(literals), owners) if literals else None)
+
+    @cached_property
+    def builtin_regex(self) -> re.Pattern[str] | None:
+        """The whole built-in alternation, for lines that start outside ASCII (a few in a hundred):
+        compiled when the first such line comes (28 ms), not with every Matcher."""
+        return self._grouped(self._rest)
 
     def _for_prefix(self, prefix: str) -> re.Pattern[str] | None:
         """The alternation of the built-in patterns that a line starting with `prefix` (ASCII) can match:
