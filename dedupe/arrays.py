@@ -10,10 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 
-def sorted_unique(values: np.ndarray) -> np.ndarray:
-    """np.unique(values): the distinct values, sorted."""
-    a = np.sort(values)
-    return a[np.r_[True, a[1:] != a[:-1]]] if len(a) else a
+def sorted_unique(values: np.ndarray, overwrite: bool = False) -> np.ndarray:
+    """np.unique(values): the distinct values, sorted. With `overwrite`, `values` is sorted in place
+    (no copy of a large array beside it)."""
+    if overwrite:
+        values.sort()
+        a = values
+    else:
+        a = np.sort(values)
+    return a[_heads(a)]
 
 
 def _heads(a: np.ndarray) -> np.ndarray:

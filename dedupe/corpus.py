@@ -177,7 +177,7 @@ class ParaKeys:
 class Corpus:
     """Struct-of-arrays view of a set of articles for clustering."""
 
-    ids: list[str]
+    ids: Sequence[str]  # a list, or dedupe.ids.Ids for a large run
     signatures: np.ndarray  # uint32[n, num_perm]
     n_shingles: np.ndarray  # int64[n]
     para_keys: ParaKeys | Sequence[np.ndarray]  # a sequence of per-article arrays is made a ParaKeys
@@ -201,6 +201,11 @@ class Decision:
     similarity: float | None
     # for an earlier cluster's survivor that this run demotes: the earlier cluster it absorbs
     merged_cluster: str | None = None
+
+
+def singleton(article_id: str) -> Decision:
+    """The Decision of a new article that no edge joined: the survivor of its own cluster."""
+    return Decision(article_id, article_id, None, None, None, None)
 
 
 def band_key(signatures: np.ndarray, b: int, rows: int) -> np.ndarray:
@@ -251,7 +256,7 @@ def _bucket_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int, stats: 
 
 
 VERIFY_CHUNK = 1 << 20  # candidate pairs unpacked and verified at a time
-CANDIDATE_BATCH = 1 << 22  # distinct candidate pairs gathered before they are verified
+CANDIDATE_BATCH = 1 << 20  # distinct candidate pairs gathered before they are verified
 PARA_KEY_PARTS = 8  # paragraph keys are grouped in this many parts (by their low bits): smaller sorts
 
 
@@ -297,8 +302,9 @@ def candidate_batches(corpus: Corpus, is_new: np.ndarray, params: CorpusParams, 
 
     def flush() -> np.ndarray:
         nonlocal pending, pending_n
-        codes = sorted_unique(np.concatenate(pending))
-        pending, pending_n = [], 0
+        codes = np.concatenate(pending)
+        pending, pending_n = [], 0  # the parts go before the sort: the batch is held once, not three times
+        codes = sorted_unique(codes, overwrite=True)
         stats["candidate_pairs"] = stats.get("candidate_pairs", 0) + len(codes)
         return codes
 
@@ -310,14 +316,17 @@ def candidate_batches(corpus: Corpus, is_new: np.ndarray, params: CorpusParams, 
     keys = corpus.para_keys
     assert isinstance(keys, ParaKeys)  # made one in Corpus.__post_init__
     if len(keys.flat):
-        pk, pk_owner = keys.flat, np.repeat(owners, np.diff(keys.offsets))
+        pk = keys.flat
         part = (pk & np.uint64(PARA_KEY_PARTS - 1)).astype(np.uint8)  # a key's bucket lies in one part
         for p in range(PARA_KEY_PARTS):  # sort a part at a time
-            sel = part == p
-            take(_bucket_pairs(pk[sel], pk_owner[sel], params.max_bucket, stats))
+            at = np.flatnonzero(part == p)
+            # each key's article from the offsets (no owner array as long as all the keys)
+            owner = (np.searchsorted(keys.offsets, at, side="right") - 1).astype(owners.dtype)
+            take(_bucket_pairs(pk[at], owner, params.max_bucket, stats))
+            del at, owner
             if pending_n >= batch:
                 yield flush()
-        del pk, pk_owner, part
+        del part
     if pending_n:
         yield flush()
 
@@ -376,16 +385,20 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams) -> tuple[list[Decision], dict[str, int]]:
+def cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams,
+            singletons: bool = True) -> tuple[list[Decision], dict[str, int]]:
     """Cluster the new articles of `corpus` among themselves and against the earlier ones (is_new False).
 
-    See `_cluster`; the garbage collector is paused meanwhile (`_gc_paused`).
+    See `_cluster`; the garbage collector is paused meanwhile (`_gc_paused`). With `singletons`
+    False, a new article that no edge joined gets no Decision: the caller knows it is the survivor of
+    its own cluster (most of a large run: a million Decisions cost ~0.1 GB).
     """
     with _gc_paused():
-        return _cluster(corpus, is_new, params)
+        return _cluster(corpus, is_new, params, singletons)
 
 
-def _cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams) -> tuple[list[Decision], dict[str, int]]:
+def _cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams,
+             singletons: bool = True) -> tuple[list[Decision], dict[str, int]]:
     """Cluster the new articles of `corpus` among themselves and against the earlier ones (is_new False).
 
     Edges (exact matches and verified near-duplicate pairs) are joined strongest first. Joining two
@@ -438,7 +451,7 @@ def _cluster(corpus: Corpus, is_new: np.ndarray, params: CorpusParams) -> tuple[
         root = uf.find(ri)
         rep[root] = max((pi, pj), key=lambda x: (int(corpus.n_shingles[x]), ids[x]))
         kept[(min(i, j), max(i, j))] = (reason, sim)
-    return _decide(corpus, is_new, uf, kept, stats, params.merge_earlier_clusters), stats
+    return _decide(corpus, is_new, uf, kept, stats, params.merge_earlier_clusters, singletons), stats
 
 
 def _verified_edges(corpus: Corpus, is_new: np.ndarray, params: CorpusParams,
@@ -464,7 +477,7 @@ def _verified_edges(corpus: Corpus, is_new: np.ndarray, params: CorpusParams,
 
 def _decide(corpus: Corpus, is_new: np.ndarray, uf: UnionFind[int],
             edge: dict[tuple[int, int], tuple[str, float | None]], stats: dict[str, int],
-            merge: bool) -> list[Decision]:
+            merge: bool, singletons: bool = True) -> list[Decision]:
     cands = as_columns(corpus.candidates)
     neighbours: dict[int, list[tuple[int, str, float | None]]] = {}
     for (a, b), (reason, sim) in edge.items():
@@ -472,10 +485,9 @@ def _decide(corpus: Corpus, is_new: np.ndarray, uf: UnionFind[int],
         neighbours.setdefault(b, []).append((a, reason, sim))
     decisions: list[Decision] = []
     joined = uf.parent
-    for i in np.flatnonzero(is_new).tolist():  # new articles no edge joined: each its own survivor
+    for i in np.flatnonzero(is_new).tolist() if singletons else ():  # new articles no edge joined: own survivors
         if i not in joined:
-            aid = corpus.ids[i]
-            decisions.append(Decision(aid, aid, None, None, None, None))
+            decisions.append(singleton(corpus.ids[i]))
     for group in uf.groups():
         new = [i for i in group if is_new[i]]
         if not new:

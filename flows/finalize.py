@@ -19,9 +19,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dedupe.arrays import sorted_unique, unique_counts
-from dedupe.corpus import Corpus, CorpusParams, ParaKeys, band_keys
+from dedupe.corpus import Corpus, CorpusParams, ParaKeys, band_keys, singleton
 from dedupe.corpus import cluster as corpus_cluster
 from dedupe.exact import CandidateColumns
+from dedupe.ids import compact_ids
 from dedupe.minhash import HASH_SCHEME
 from flows import history, keyindex
 from flows.runs import BatchResult, Progress, RunContext, TooManyRejects, fault
@@ -241,11 +242,33 @@ def seen_before(parts: Sequence[IndexPart], ids: pa.Array) -> np.ndarray:
 
 def _key_codes(old: pa.Table, new: pa.Table, name: str) -> np.ndarray:
     """int64 codes of a string key column over old + new rows (dedupe.exact.CandidateColumns): equal
-    strings, equal codes (one dictionary for all rows); -1 for a null or empty key."""
-    values = pa.concat_arrays([t.column(name).combine_chunks().cast(pa.string()) for t in (old, new)])
-    codes = pc.dictionary_encode(values).indices
-    missing = pc.fill_null(pc.equal(pc.utf8_length(values), 0), True)
-    return pc.if_else(missing, -1, pc.cast(codes, pa.int64())).to_numpy(zero_copy_only=False).astype(np.int64)
+    strings, equal codes (one dictionary for all rows); -1 for a null or empty key.
+
+    Encoded a chunk at a time (Arrow's dictionary_encode of a chunked column gives every chunk the
+    one dictionary of all of them): a million keys are never copied into one array first."""
+    values = pa.chunked_array([c for t in (old, new) for c in t.column(name).cast(pa.string()).chunks], pa.string())
+    enc = pc.dictionary_encode(values)
+    if not _one_dictionary(enc):  # not seen with pyarrow 26; kept correct should that change
+        enc = pa.chunked_array([pc.dictionary_encode(values.combine_chunks())])
+    codes = np.empty(len(values), dtype=np.int64)
+    if not enc.num_chunks:
+        return codes
+    dictionary = enc.chunk(enc.num_chunks - 1).dictionary
+    usable = pc.fill_null(pc.not_equal(pc.utf8_length(dictionary), 0), False).to_numpy(zero_copy_only=False)
+    at = 0
+    for chunk in enc.chunks:
+        idx = pc.fill_null(chunk.indices.cast(pa.int64()), -1).to_numpy(zero_copy_only=False)
+        ok = idx >= 0
+        ok[ok] = usable[idx[ok]]
+        codes[at: at + len(idx)] = np.where(ok, idx, -1)
+        at += len(idx)
+    return codes
+
+
+def _one_dictionary(enc: pa.ChunkedArray) -> bool:
+    """Do all chunks of a dictionary-encoded column share one dictionary (the same buffers)?"""
+    addresses = {tuple(b.address if b is not None else 0 for b in ch.dictionary.buffers()) for ch in enc.chunks}
+    return len(addresses) <= 1
 
 
 def _epoch_seconds(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
@@ -271,7 +294,7 @@ def build_corpus(old: pa.Table, new: NewArticles | pa.Table, params: CorpusParam
         new = NewArticles.of_table(new, params.num_perm)
     o_sig, o_size, o_flat, o_offs = keyindex.sketch_arrays(old, params.num_perm)
     n_tbl, n_para = new.table, new.para_keys
-    ids = old.column("article_id").to_pylist() + n_tbl.column("article_id").to_pylist()
+    ids = compact_ids([old.column("article_id"), n_tbl.column("article_id")])
     cands = CandidateColumns(
         ids,
         _key_codes(old, n_tbl, "content_hash"), _key_codes(old, n_tbl, "url_key"),
@@ -341,6 +364,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
             t[k] += v
     results = sorted(results, key=lambda r: r.index)
     t0 = time.perf_counter()
+    release_heap()  # what the batch steps freed in this process (learning the recurring lines): before the peak
     params = ctx.config.corpus_params()
     parts = load_or_rebuild_index(ctx, params)
     index_rows = sum(p.n for p in parts)
@@ -352,7 +376,8 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     corpus, is_new = build_corpus(old, new, params)
     del new, old  # the corpus holds what clustering needs (memory: one copy of the signatures)
     release_arrow_memory()
-    decisions, dedupe_stats = corpus_cluster(corpus, is_new, params)
+    # a new article absent from decision_of is the survivor of its own cluster (`singleton`)
+    decisions, dedupe_stats = corpus_cluster(corpus, is_new, params, singletons=False)
     reachable = int((~is_new).sum())
     del corpus, is_new
     release_heap()
@@ -389,7 +414,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
             if len(seen):
                 arts = arts.filter(pc.invert(pc.is_in(arts.column("article_id"), value_set=seen)))
             ids = arts.column("article_id").to_pylist()
-            dec = [decision_of[a] for a in ids]
+            dec = [decision_of.get(a) or singleton(a) for a in ids]
             arts = arts.set_column(arts.schema.get_field_index("cluster_id"), "cluster_id",
                                    pa.array([d.cluster_id for d in dec], pa.string()))
             is_dup = pa.array([d.duplicate_of is not None for d in dec], pa.bool_())
