@@ -114,13 +114,14 @@ def read_new_articles(paths: Sequence[str | Path], parts: Sequence[IndexPart], n
     """This run's staged articles (their key columns, `NewArticles`) without the ones an earlier run
     already processed (`seen_before`), which come back apart as their ids.
 
-    Read a file at a time, the signatures copied into one array as they come: the run's signature
-    column (~0.5 KB an article) is never held twice."""
-    total = sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
+    Read a file at a time, the signatures and paragraph keys copied into one array each as they
+    come: neither (~0.5 KB and ~0.15 KB an article) is ever held twice."""
+    metas = [pq.ParquetFile(p).metadata for p in paths]
+    total = sum(m.num_rows for m in metas)
     sigs = np.empty((total, num_perm), dtype=np.uint32)
-    row = 0
+    flat = np.empty(sum(_para_slots(m) for m in metas), dtype=np.uint64)
+    row = at = 0
     tables: list[pa.Table] = []
-    flats: list[np.ndarray] = []
     lens: list[np.ndarray] = []
     seen: list[pa.Array] = []
     for path in paths:
@@ -133,16 +134,23 @@ def read_new_articles(paths: Sequence[str | Path], parts: Sequence[IndexPart], n
         for view in keyindex.signature_views(tbl, num_perm):
             sigs[row: row + len(view)] = view
             row += len(view)
-        flat, offsets = keyindex.para_arrays(tbl)
-        flats.append(flat)
+        keys, offsets = keyindex.para_arrays(tbl)
+        flat[at: at + len(keys)] = keys
+        at += len(keys)
         lens.append(np.diff(offsets))
         tables.append(tbl.select(NEW_COLUMNS))  # the signature and paragraph-key buffers go with tbl
         del tbl
     table = pa.concat_tables(tables) if tables else STAGED_ARTICLES.empty_table().select(NEW_COLUMNS)
-    para = (ParaKeys(np.concatenate(flats), np.r_[np.int64(0), np.cumsum(np.concatenate(lens))]) if flats
-            else ParaKeys(np.empty(0, np.uint64), np.zeros(1, np.int64)))
+    para = ParaKeys(flat[:at], np.r_[np.int64(0), np.cumsum(np.concatenate(lens))] if lens else np.zeros(1, np.int64))
     seen_ids = pa.concat_arrays(seen) if seen else pa.array([], pa.string())
     return NewArticles(table, sigs[:row] if row < total else sigs, para), seen_ids
+
+
+def _para_slots(meta: pq.FileMetaData) -> int:
+    """An upper bound of a staged file's paragraph keys, from its metadata: the values of the list
+    column's leaf (an empty list takes a slot too)."""
+    leaf = [i for i in range(meta.num_columns) if meta.schema.column(i).path.startswith("para_keys.")]
+    return sum(meta.row_group(r).column(c).num_values for r in range(meta.num_row_groups) for c in leaf)
 
 
 @dataclass
@@ -295,9 +303,12 @@ def build_corpus(old: pa.Table, new: NewArticles | pa.Table, params: CorpusParam
     o_sig, o_size, o_flat, o_offs = keyindex.sketch_arrays(old, params.num_perm)
     n_tbl, n_para = new.table, new.para_keys
     ids = compact_ids([old.column("article_id"), n_tbl.column("article_id")])
+    content_codes = _key_codes(old, n_tbl, "content_hash")
+    release_arrow_memory()  # the dictionary of a million keys, before the next one's
+    url_codes = _key_codes(old, n_tbl, "url_key")
+    release_arrow_memory()
     cands = CandidateColumns(
-        ids,
-        _key_codes(old, n_tbl, "content_hash"), _key_codes(old, n_tbl, "url_key"),
+        ids, content_codes, url_codes,
         np.concatenate([_floats(old.column("published_ts")), _floats(_epoch_seconds(n_tbl.column("published_at")))]),
         np.concatenate([_ints(old.column("text_chars")), _ints(n_tbl.column("text_chars"))]),
         np.r_[np.ones(old.num_rows, bool), np.zeros(new.num_rows, bool)],
@@ -364,7 +375,6 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
             t[k] += v
     results = sorted(results, key=lambda r: r.index)
     t0 = time.perf_counter()
-    release_heap()  # what the batch steps freed in this process (learning the recurring lines): before the peak
     params = ctx.config.corpus_params()
     parts = load_or_rebuild_index(ctx, params)
     index_rows = sum(p.n for p in parts)
@@ -375,7 +385,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     old = history.resolve(reachable_old(parts, new, params), history.read_merges(ctx.out_dir))
     corpus, is_new = build_corpus(old, new, params)
     del new, old  # the corpus holds what clustering needs (memory: one copy of the signatures)
-    release_arrow_memory()
+    release_heap()
     # a new article absent from decision_of is the survivor of its own cluster (`singleton`)
     decisions, dedupe_stats = corpus_cluster(corpus, is_new, params, singletons=False)
     reachable = int((~is_new).sum())

@@ -178,3 +178,42 @@ def test_candidate_columns_rank_articles_as_the_survivor_rule_does():
     cols = CandidateColumns.of(cands)
     assert len(cols) == 4 and cols.cluster_id[1] == "a9"
     assert [cols.rank(i) for i in range(4)] == [survivor_rank(c) for c in cands]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 12), max_size=5), min_size=2, max_size=14), st.integers(0, 13),
+       st.integers(1, 4))
+def test_paragraph_key_candidates_are_exactly_the_pairs_sharing_a_key(keys, first_new, max_bucket):
+    """Paragraph-key candidates (one part of the keys at a time, each key's article found from the
+    offsets) are the pairs of articles sharing a key, with a new one, from buckets within max_bucket."""
+    import dedupe.corpus as dc
+
+    n = len(keys)
+    per_article = [np.array(sorted(set(k)), dtype=np.uint64) for k in keys]
+    # signatures that share no band: only paragraph keys propose pairs
+    sigs = np.arange(n * 128, dtype=np.uint32).reshape(n, 128)
+    corpus = Corpus([f"a{i:02d}" for i in range(n)], sigs, np.full(n, 20), per_article,
+                    [Candidate(f"a{i:02d}", None, None, None, 1, False, None) for i in range(n)])
+    is_new = np.arange(n) >= min(first_new, n - 1)
+    params = CorpusParams(max_bucket=max_bucket)
+    got = {tuple(p) for p in dc.candidate_pairs(corpus, is_new, params, {}).tolist()}
+    owners: dict[int, list[int]] = {}
+    for i, k in enumerate(per_article):
+        for v in k.tolist():
+            owners.setdefault(v, []).append(i)
+    want = {(a, b) for members in owners.values() if len(members) <= max_bucket
+            for x, a in enumerate(members) for b in members[x + 1:] if is_new[a] or is_new[b]}
+    assert got == want
+
+
+def test_without_singletons_cluster_leaves_out_only_the_articles_no_edge_joined():
+    docs = {"base": S.BASE, "brief": S.BRIEF, "follow": S.FOLLOW_UP, "other": S.OTHER_STORY, "a": S.TEMPLATE_A}
+    corpus, is_new = corpus_of(docs)
+    full, stats = cluster(corpus, is_new, CorpusParams())
+    joined, joined_stats = cluster(corpus, is_new, CorpusParams(), singletons=False)
+    assert stats == joined_stats
+    alone = {d.article_id for d in full if d.cluster_id == d.article_id and d.duplicate_of is None} - {
+        d.cluster_id for d in full if d.duplicate_of}
+    assert alone and {d.article_id for d in joined} == {d.article_id for d in full} - alone
+    assert sorted(joined, key=lambda d: d.article_id) == sorted((d for d in full if d.article_id not in alone),
+                                                                key=lambda d: d.article_id)

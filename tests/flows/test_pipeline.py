@@ -165,3 +165,30 @@ def test_a_small_run_with_several_workers_gives_each_worker_several_batches(tmp_
     # a tiny run is not cut into tiny batches, and batch_bytes stays the upper bound
     assert len(plan_batches(files[:20], "r", tmp_path, tmp_path, RunConfig(workers=2))) == -(-20 * 35_000 // MIN_BATCH_BYTES)
     assert len(plan_batches(files[:20], "r", tmp_path, tmp_path, RunConfig(workers=2, batch_bytes=70_000))) == 10
+
+
+def test_exact_key_codes_are_equal_exactly_when_the_keys_are_across_chunks_and_runs():
+    import pyarrow as pa
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from flows.finalize import _key_codes
+
+    key = st.one_of(st.none(), st.sampled_from(["", "a", "b", "é", "a b"]))
+
+    @settings(max_examples=80, deadline=None)
+    @given(st.lists(key, max_size=5), st.lists(st.lists(key, max_size=5), max_size=4))
+    def check(old, new_chunks):
+        old_t = pa.table({"k": pa.array(old, pa.string())})
+        new_t = pa.table({"k": pa.chunked_array([pa.array(c, pa.string()) for c in new_chunks], pa.string())})
+        values = old + [v for c in new_chunks for v in c]
+        codes = _key_codes(old_t, new_t, "k").tolist()
+        assert len(codes) == len(values)
+        for v, c in zip(values, codes, strict=True):
+            assert (c == -1) == (not v)
+        for x in range(len(values)):
+            for y in range(len(values)):
+                if values[x] and values[y]:
+                    assert (codes[x] == codes[y]) == (values[x] == values[y])
+
+    check()
