@@ -255,7 +255,7 @@ def _bucket_pairs(keys: np.ndarray, owners: np.ndarray, max_bucket: int, stats: 
     return out
 
 
-VERIFY_CHUNK = 1 << 20  # candidate pairs unpacked and verified at a time
+VERIFY_CHUNK = 1 << 18  # candidate pairs unpacked and verified at a time (~60 bytes of temporaries each)
 CANDIDATE_BATCH = 1 << 20  # distinct candidate pairs gathered before they are verified
 PARA_KEY_PARTS = 8  # paragraph keys are grouped in this many parts (by their low bits): smaller sorts
 

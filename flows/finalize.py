@@ -381,6 +381,7 @@ def finalize_run(ctx: RunContext, results: Sequence[BatchResult], progress: Prog
     check_sketch_params(ctx.out_dir, params, index_rows)
     # only what clustering needs: ~0.5 KB per article (the signature), never the text
     new, seen = read_new_articles([r.articles_path for r in results], parts, params.num_perm)
+    release_heap()  # the files' temporaries, scattered over the heap: before the corpus is assembled
     unchanged = len(seen)
     old = history.resolve(reachable_old(parts, new, params), history.read_merges(ctx.out_dir))
     corpus, is_new = build_corpus(old, new, params)
