@@ -177,7 +177,7 @@ class ParaKeys:
 class Corpus:
     """Struct-of-arrays view of a set of articles for clustering."""
 
-    ids: Sequence[str]  # a list, or dedupe.ids.Ids for a large run
+    ids: Sequence[str]  # a list, or flows.ids.Ids for a large run
     signatures: np.ndarray  # uint32[n, num_perm]
     n_shingles: np.ndarray  # int64[n]
     para_keys: ParaKeys | Sequence[np.ndarray]  # a sequence of per-article arrays is made a ParaKeys

@@ -22,9 +22,9 @@ from dedupe.arrays import sorted_unique, unique_counts
 from dedupe.corpus import Corpus, CorpusParams, ParaKeys, band_keys, singleton
 from dedupe.corpus import cluster as corpus_cluster
 from dedupe.exact import CandidateColumns
-from dedupe.ids import compact_ids
 from dedupe.minhash import HASH_SCHEME
 from flows import history, keyindex
+from flows.ids import compact_ids
 from flows.runs import BatchResult, Progress, RunContext, TooManyRejects, fault
 from flows.sink import (
     ARTICLES,

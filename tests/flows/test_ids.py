@@ -6,7 +6,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe.ids import Ids, compact_ids
+from flows.ids import Ids, compact_ids
 
 HEX = st.text(alphabet="0123456789abcdef", min_size=1, max_size=20)
 
