@@ -15,9 +15,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+# Seconds the Prefect runner gets to stop after Ctrl-C (it normally takes ~3 s: it pauses the
+# deployment's schedule through the API) before serve gives up on it and exits anyway.
+STOP_GRACE_S = 20.0
 
 
 def free_port() -> int:
@@ -71,6 +77,32 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+def exit_after_interrupt(grace: float, cleanup: Callable[[], None]) -> None:
+    """Ctrl-C (SIGINT) stops this process within `grace` seconds, whatever it is waiting on.
+
+    The first SIGINT raises KeyboardInterrupt in the main thread as usual, and starts a watchdog:
+    if the process is still alive `grace` seconds later (a shutdown stuck in a library's cleanup),
+    it prints why, runs `cleanup` and exits with status 130. Call from the main thread."""
+    started = threading.Event()
+
+    def watchdog() -> None:
+        time.sleep(grace)
+        print(f"newsclean: still stopping {grace:.0f} s after Ctrl-C; exiting without waiting further",
+              file=sys.stderr, flush=True)
+        try:
+            cleanup()
+        finally:
+            os._exit(130)
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if not started.is_set():
+            started.set()
+            threading.Thread(target=watchdog, name="newsclean-stop-watchdog", daemon=True).start()
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, on_sigint)
+
+
 def serve(raw_dir: str, out_dir: str, cron: str, name: str, port: int | None, parameters: dict[str, Any]) -> int:
     """Serve the flow on `cron` until interrupted. Returns an exit status."""
     out = Path(out_dir).resolve()
@@ -81,6 +113,7 @@ def serve(raw_dir: str, out_dir: str, cron: str, name: str, port: int | None, pa
               f"(PREFECT_HOME={out / '.prefect'})", flush=True)
         server = start_local_server(out / ".prefect", port)
         os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
+    exit_after_interrupt(STOP_GRACE_S, lambda: stop_server(server) if server is not None else None)
     try:
         from flows.flow import clean_news
 

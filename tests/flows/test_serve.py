@@ -75,3 +75,38 @@ def test_serve_runs_the_deployment_and_a_second_run_adds_nothing(tmp_path, raw_c
 
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{api}/health", timeout=3)
+
+
+STOPPING = """
+import sys, time
+from flows.serve import exit_after_interrupt
+exit_after_interrupt(1.0, lambda: print("cleanup ran", flush=True))
+print("ready", flush=True)
+try:
+    time.sleep(60)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    if sys.argv[1] == "stuck":  # a shutdown that never ends: every later interrupt is swallowed too
+        while True:
+            try:
+                time.sleep(0.1)
+            except KeyboardInterrupt:
+                pass
+"""
+
+
+@pytest.mark.parametrize("shutdown", ["prompt", "stuck"])
+def test_ctrl_c_stops_serve_even_when_a_shutdown_hangs(shutdown):
+    proc = subprocess.Popen([sys.executable, "-c", STOPPING, shutdown], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    took = time.monotonic() - t0
+    assert "interrupted" in out
+    if shutdown == "prompt":  # a shutdown that ends by itself is left alone: no watchdog, its own status
+        assert proc.returncode == 0 and "cleanup ran" not in out and "still stopping" not in err
+    else:  # the watchdog ends it after the grace period, after the cleanup
+        assert proc.returncode == 130 and "cleanup ran" in out and "still stopping 1 s after Ctrl-C" in err
+        assert 0.9 <= took < 20
