@@ -21,8 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# Seconds the Prefect runner gets to stop after Ctrl-C (it normally takes ~3 s: it pauses the
-# deployment's schedule through the API) before serve gives up on it and exits anyway.
+# Seconds the Prefect runner gets to stop after Ctrl-C (measured: serve exits ~3 s after it)
+# before serve gives up on it, stops the local server and exits anyway.
 STOP_GRACE_S = 20.0
 
 
