@@ -140,3 +140,24 @@ def pairwise_agreement(sigs: np.ndarray) -> np.ndarray:
                 same += sigs[i, k] == sigs[j, k]
             out[i, j] = out[j, i] = same / p
     return out
+
+
+@njit(cache=True, nogil=True)
+def join_words(cps: np.ndarray, word: np.ndarray) -> np.ndarray:
+    """The runs of code points marked in `word` (uint8 per code point), in order, one space (32)
+    between runs: a text's tokens joined by single spaces, in the dtype of `cps`."""
+    out = np.empty_like(cps)
+    n = 0
+    inside = False
+    for i in range(cps.shape[0]):
+        c = cps[i]
+        if word[c]:
+            if not inside and n > 0:
+                out[n] = 32
+                n += 1
+            out[n] = c
+            n += 1
+            inside = True
+        else:
+            inside = False
+    return out[:n]
