@@ -221,3 +221,23 @@ def test_html_size_limit_counts_utf8_bytes(size, limit, rejected):
     nbytes = len(html.encode("utf-8"))
     item = _html_article("x.html", None, 0, html, RunConfig(max_html_bytes=nbytes - 4 * size + 4 * limit), {})
     assert (isinstance(item, Reject) and item.reason == "limit_max_html_bytes") == rejected
+
+
+def _clean_text_value_by_regex(value: str) -> str:
+    """clean_text_value as first written: a regex search for lone surrogates and one for control characters."""
+    import re
+    import unicodedata
+
+    if re.search(r"[\ud800-\udfff]", value):
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    value = re.sub(r"[\x00-\x08\x0b\x0e-\x1f\x7f]", "", value)
+    return value if value.isascii() else unicodedata.normalize("NFC", value)
+
+
+@given(st.text(alphabet=st.sampled_from("ab \t\n\r\x0c\x00\x08\x0b\x1f\x7f\x80é\u0301\ud800\udfff中") | st.characters(),
+               max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_text_values_lose_control_characters_and_lone_surrogates_as_the_regex_definition_says(value):
+    from flows.decode import clean_text_value
+
+    assert clean_text_value(value) == _clean_text_value_by_regex(value)
