@@ -101,7 +101,7 @@ def _rule(raw: Any, where_from: str) -> Rule:
         if len(p) > MAX_PATTERN_CHARS:
             raise CatalogueError(f"{where_from}: rule '{name}': pattern longer than {MAX_PATTERN_CHARS} characters")
         try:
-            compiled = regex.compile(p)
+            compiled = _regex_compiled(p)
         except regex.error as exc:
             raise CatalogueError(f"{where_from}: rule '{name}': invalid pattern {p!r}: {exc}") from None
         if compiled.groups:
@@ -347,6 +347,9 @@ FLOATING_BANDS = (128, 256, 384, 512)
 # tries only the few that can start with 'The'. At most PREFIX_CACHE prefixes are remembered.
 PREFIX_CHARS = 3
 PREFIX_CACHE = 1 << 16
+# A cut of several patterns is compiled as one alternation once this many lines have tried it
+# (`Matcher._for_prefix`); until then its patterns are tried one at a time.
+COMPILE_AFTER = 1000
 _LOOKAROUND = re.compile(r"\(\?<?[=!]")
 
 
@@ -367,7 +370,7 @@ class Matcher:
     automaton): the first matching rule in catalogue order still wins.
     """
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], compile_after: int = COMPILE_AFTER) -> None:
         user = [r for r in rules if not r.trusted]
         builtin = [r for r in rules if r.trusted]
         self.rules = tuple(user + builtin)
@@ -387,8 +390,13 @@ class Matcher:
         self._rest = rest
         self._starts = [_first_chars(p) for _, p in rest]
         self._partial = [None if _LOOKAROUND.search(p) else p for _, p in rest]
-        self._by_prefix: dict[str, re.Pattern[str] | None] = {}
-        self._by_members: dict[tuple[int, ...], re.Pattern[str] | None] = {}
+        self._by_prefix: dict[str, tuple[re.Pattern[str], ...]] = {}
+        self._members_of: dict[str, tuple[int, ...]] = {}  # lower-cased prefix -> positions in self._rest
+        self._by_members: dict[tuple[int, ...], tuple[re.Pattern[str], ...]] = {}
+        self._single: dict[int, re.Pattern[str]] = {}  # position in self._rest -> that pattern alone
+        # a cut not compiled yet: [lines that tried it, its patterns compiled alone]
+        self.compile_after = compile_after
+        self._pending: dict[tuple[int, ...], list[Any]] = {}
         # one search for any floating pattern's literal: most lines hold none and skip them all; a line
         # that holds some tries only the patterns owning them (`owners`: literal index -> positions in
         # self.floating). A long line searches only for the literals of the patterns that can match
@@ -401,25 +409,63 @@ class Matcher:
             self.needles_by_band.append((ahocorasick_rs.AhoCorasick(literals), owners) if literals else None)
 
     @cached_property
-    def builtin_regex(self) -> re.Pattern[str] | None:
+    def builtin_regex(self) -> tuple[re.Pattern[str], ...]:
         """The whole built-in alternation, for lines that start outside ASCII (a few in a hundred):
         compiled when the first such line comes (28 ms), not with every Matcher."""
-        return self._grouped(self._rest)
+        rx = self._grouped(self._rest)
+        return (rx,) if rx is not None else ()
 
-    def _for_prefix(self, prefix: str) -> re.Pattern[str] | None:
-        """The alternation of the built-in patterns that a line starting with `prefix` (ASCII) can match:
-        those that can start with its first character (`_first_chars`) and whose match can begin with
-        the whole prefix (the `regex` engine's partial matching; a pattern with a lookaround is always
-        kept). Prefixes with the same patterns share one compiled alternation."""
-        first = prefix[0].lower()
-        members = tuple(k for k, (f, p) in enumerate(zip(self._starts, self._partial, strict=True))
-                        if (f is None or first in f) and _can_start(p, prefix))
-        if members not in self._by_members:
-            self._by_members[members] = self._grouped([self._rest[k] for k in members]) if members else None
-        found = self._by_members[members]
+    def _members(self, prefix: str) -> tuple[int, ...]:
+        """The built-in patterns (positions in self._rest, in catalogue order) that a line starting with
+        the lower-cased ASCII `prefix` can match: those that can start with its first character
+        (`_first_chars`) and whose match can begin with the whole prefix (the `regex` engine's partial
+        matching; a pattern with a lookaround is always kept). Case does not matter: the patterns
+        ignore case, and on ASCII letters that is symmetric. Each prefix is tried only on the patterns
+        its own prefix one character shorter kept, so a new prefix costs a few partial matches."""
+        got = self._members_of.get(prefix)
+        if got is None:
+            if len(prefix) == 1:
+                candidates: Sequence[int] = [k for k, f in enumerate(self._starts) if f is None or prefix in f]
+            else:
+                candidates = self._members(prefix[:-1])
+            got = tuple(k for k in candidates if _can_start(self._partial[k], prefix))
+            self._members_of[prefix] = got
+        return got
+
+    def _for_prefix(self, prefix: str) -> tuple[re.Pattern[str], ...]:
+        """The compiled patterns a line starting with `prefix` (ASCII) tries, in order (`_members`).
+
+        A cut of several patterns is tried a pattern at a time (each compiled alone, once per process)
+        until `compile_after` lines (COMPILE_AFTER) have used it; then it is compiled as one alternation, shared by the
+        prefixes with the same patterns, and remembered for the prefix. Compiling an alternation costs
+        as much as matching it on a thousand lines or more, and most prefixes are rare ('Zim', 'Kaz'):
+        compiling every cut at once cost a worker about a second of its run, a small run most of it."""
+        members = self._members(prefix.lower())
+        found = self._by_members.get(members)
+        if found is None:
+            pending = self._pending.get(members)
+            if pending is None:
+                pending = self._pending[members] = [0, tuple(self._single_pattern(k) for k in members)]
+            pending[0] += 1
+            if len(members) > 1 and pending[0] < self.compile_after:
+                return pending[1]  # the prefix is not remembered: its next line is counted too
+            if len(members) > 1:
+                found = (re.compile(_alternation_of([self._rest[k] for k in members]), re.IGNORECASE),)
+            else:
+                found = pending[1]
+            self._by_members[members] = found
+            del self._pending[members]
         if len(self._by_prefix) < PREFIX_CACHE:
             self._by_prefix[prefix] = found
         return found
+
+    def _single_pattern(self, k: int) -> re.Pattern[str]:
+        """The built-in pattern at position k of self._rest compiled alone (named group as in the
+        alternation), once per Matcher."""
+        rx = self._single.get(k)
+        if rx is None:
+            rx = self._single[k] = re.compile(_alternation_of([self._rest[k]]), re.IGNORECASE)
+        return rx
 
     @staticmethod
     def _grouped(patterns: Sequence[tuple[int, str]]) -> re.Pattern[str] | None:
@@ -447,11 +493,15 @@ class Matcher:
         # ASCII has surprises, 'İ' matches 'i') tries the whole of it
         if key[0].isascii():
             prefix = key[:PREFIX_CHARS] if key[:PREFIX_CHARS].isascii() else key[0]
-            rx = self._by_prefix[prefix] if prefix in self._by_prefix else self._for_prefix(prefix)
+            cut = self._by_prefix[prefix] if prefix in self._by_prefix else self._for_prefix(prefix)
         else:
-            rx = self.builtin_regex
-        m = rx.fullmatch(key) if rx is not None else None
-        found = int(m.lastgroup[1:]) if m is not None and m.lastgroup is not None else len(self.rules)
+            cut = self.builtin_regex
+        found = len(self.rules)
+        for rx in cut:  # in catalogue order: the first that matches names the first matching rule
+            m = rx.fullmatch(key)
+            if m is not None and m.lastgroup is not None:
+                found = int(m.lastgroup[1:])
+                break
         if self.floating and found > self.floating[0][0]:
             band = self.needles_by_band[bisect.bisect_left(FLOATING_BANDS, len(key))]
             if band is not None:
@@ -468,11 +518,18 @@ class Matcher:
 
 
 @cache
+def _regex_compiled(pattern: str) -> regex.Pattern[str]:
+    """`pattern` compiled by the `regex` engine, ignoring case, once per process: the catalogue's
+    validation (`_rule`) and partial matching (`Matcher._members`) share it (compiling the built-in
+    patterns twice cost every worker process 0.15-0.25 s more at its start)."""
+    return regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
+
+
 def _partial_regex(pattern: str) -> regex.Pattern[str] | None:
-    """A built-in pattern compiled for partial matching (`Matcher._for_prefix`), once per process; None
-    when the `regex` engine reads it otherwise than `re` does (then it is simply always tried)."""
+    """A built-in pattern compiled for partial matching (`Matcher._members`); None when the `regex`
+    engine cannot read it (then it is simply always tried)."""
     try:
-        return regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
+        return _regex_compiled(pattern)
     except regex.error:
         return None
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from cleaners import clean_article
 from cleaners.captions import byline_author, dateline_date, is_credit
 from cleaners.normalize import normalize_block, normalize_line
-from cleaners.patterns import builtin_catalogue, matcher_for
+from cleaners.patterns import Matcher, builtin_catalogue, matcher_for
 
 BODY = ("The council voted on Tuesday to extend the ferry service to the northern suburbs, a decision "
         "that will add three stops and thousands of daily passengers by next summer.")
@@ -117,6 +117,28 @@ def test_prefiltered_matcher_picks_the_same_rule_as_one_alternation(text):
     expected = builtin_catalogue().rules[int(m.lastgroup[1:])].name if m and m.lastgroup else None
     got = matcher_for(None).match(text)
     assert (got.name if got else None) == expected
+
+
+_EAGER = Matcher(list(builtin_catalogue().rules), compile_after=1)  # every cut compiled at its first line
+_LAZY = Matcher(list(builtin_catalogue().rules), compile_after=10**9)  # every cut tried a pattern at a time
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=30)), max_size=4).map(" ".join),
+       st.sampled_from([str, str.upper, str.lower, str.swapcase, str.title]))
+def test_a_cut_compiled_or_tried_a_pattern_at_a_time_picks_the_rule_one_alternation_picks(text, case):
+    """A line's cut of the catalogue (by its first characters, in any case) gives the same rule
+    whether its patterns are tried one at a time (a rare prefix) or as one compiled alternation
+    (a prefix many lines used), as the whole catalogue in one alternation does."""
+    from cleaners.patterns import match_key
+
+    text = case(text)
+    key = match_key(text)
+    m = _REFERENCE.fullmatch(key) if key else None
+    expected = builtin_catalogue().rules[int(m.lastgroup[1:])].name if m and m.lastgroup else None
+    for matcher in (_EAGER, _LAZY):
+        got = matcher.match(text)
+        assert (got.name if got else None) == expected
 
 
 @SETTINGS
