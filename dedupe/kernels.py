@@ -128,21 +128,6 @@ def segment_minhash(hashes: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: n
 
 
 @njit(cache=True, nogil=True)
-def pairwise_agreement(sigs: np.ndarray) -> np.ndarray:
-    """float64[n, n]: the share of equal slots of every pair of signatures (the MinHash Jaccard
-    estimate); the diagonal is 1."""
-    n, p = sigs.shape
-    out = np.ones((n, n), dtype=np.float64)
-    for i in range(n):
-        for j in range(i + 1, n):
-            same = 0
-            for k in range(p):
-                same += sigs[i, k] == sigs[j, k]
-            out[i, j] = out[j, i] = same / p
-    return out
-
-
-@njit(cache=True, nogil=True)
 def join_words(cps: np.ndarray, word: np.ndarray) -> np.ndarray:
     """The runs of code points marked in `word` (uint8 per code point), in order, one space (32)
     between runs: a text's tokens joined by single spaces, in the dtype of `cps`."""
@@ -161,3 +146,53 @@ def join_words(cps: np.ndarray, word: np.ndarray) -> np.ndarray:
         else:
             inside = False
     return out[:n]
+
+
+@njit(cache=True, nogil=True)
+def candidate_pairs(sigs: np.ndarray, sizes: np.ndarray, lens: np.ndarray, out: np.ndarray,
+                    jaccard_floor: float, containment_floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs (i < j, row by row) of an article's paragraphs worth verifying, and whether each is
+    `near`: the MinHash estimate e (share of equal slots of their signatures) is at least
+    `jaccard_floor`, or the containment it implies for the smaller set,
+    e * (|A| + |B|) / ((1 + e) * min(|A|, |B|)), at least `containment_floor`. A pair is a candidate
+    when near or when its token counts `lens` differ by at most one, and neither paragraph is `out`.
+    The same arithmetic, in the same order, as the numpy expression over whole matrices it replaces."""
+    n, p = sigs.shape
+    pairs = np.empty((n * (n - 1) // 2, 2), dtype=np.int64)
+    near = np.empty(n * (n - 1) // 2, dtype=np.bool_)
+    m = 0
+    for i in range(n):
+        if out[i]:
+            continue
+        for j in range(i + 1, n):
+            if out[j]:
+                continue
+            same = 0
+            for k in range(p):
+                same += sigs[i, k] == sigs[j, k]
+            est = same / p
+            small = min(sizes[i], sizes[j])
+            c_est = est * (sizes[i] + sizes[j]) / ((1.0 + est) * small) if small > 0 else 0.0
+            is_near = est >= jaccard_floor or c_est >= containment_floor
+            if is_near or abs(lens[i] - lens[j]) <= 1:
+                pairs[m, 0] = i
+                pairs[m, 1] = j
+                near[m] = is_near
+                m += 1
+    return pairs[:m], near[:m]
+
+
+@njit(cache=True, nogil=True)
+def intersection_size(a: np.ndarray, b: np.ndarray) -> int:
+    """How many values two sorted arrays of unique values share (one merge pass)."""
+    i = j = n = 0
+    while i < a.shape[0] and j < b.shape[0]:
+        if a[i] < b[j]:
+            i += 1
+        elif a[i] > b[j]:
+            j += 1
+        else:
+            n += 1
+            i += 1
+            j += 1
+    return n

@@ -6,7 +6,7 @@ a lazy-load widget, often with a word changed. Each paragraph is shingled into k
 0.8, while paragraphs that merely share a topic or a speaker share few 3-word runs). MinHash
 signatures of every paragraph propose candidate pairs; every candidate is then verified on the
 exact shingle sets, so no pair is collapsed on an estimate alone. Comparing every pair is fine at
-article size (tens of paragraphs: a few thousand signature slots compared in one numpy operation);
+article size (tens of paragraphs: a few thousand signature slots compared in one compiled loop, `kernels.candidate_pairs`);
 corpus-wide clustering uses LSH instead (dedupe/corpus.py).
 
 A pair is a duplicate when (exact values, `CollapseParams`):
@@ -44,7 +44,7 @@ from functools import lru_cache
 import numpy as np
 
 from cleaners.normalize import prose_case
-from dedupe.kernels import pairwise_agreement
+from dedupe.kernels import candidate_pairs, intersection_size
 from dedupe.minhash import EMPTY, MinHasher, shingle_sets_flat, split_counts, text_token_hashes
 from dedupe.unionfind import UnionFind
 
@@ -115,7 +115,7 @@ def _exact(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """(Jaccard, containment of the smaller in the larger) of two unique hash arrays."""
     if len(a) == 0 or len(b) == 0:
         return 0.0, 0.0
-    inter = len(np.intersect1d(a, b, assume_unique=True))
+    inter = intersection_size(a, b)  # the sets are sorted (shingle_sets_flat)
     return inter / (len(a) + len(b) - inter), inter / min(len(a), len(b))
 
 
@@ -158,20 +158,16 @@ def duplicate_groups(paras: Sequence[_Para], params: CollapseParams, sigs: np.nd
     protected = protected or set()
     if n < 2:
         return uf, sims, swaps
-    est = pairwise_agreement(sigs)
     sizes = np.array([len(p.shingles) for p in paras], dtype=np.float64)
-    lens = np.array([len(p.tokens) for p in paras])
+    lens = np.array([len(p.tokens) for p in paras], dtype=np.int64)
     out = (sigs == EMPTY).all(axis=1) | (lens < params.min_words)  # short lines: _collapse_adjacent_short
     if protected:
         out[list(protected)] = True
-    small = np.minimum(sizes[:, None], sizes[None, :])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c_est = np.where(small > 0, est * (sizes[:, None] + sizes[None, :]) / ((1.0 + est) * small), 0.0)
     # candidates: an estimate near a threshold, or lengths within one word (checked exactly below)
-    near = (est >= params.jaccard - params.candidate_margin) | (c_est >= params.containment - params.candidate_margin)
-    cand = (near | (np.abs(lens[:, None] - lens[None, :]) <= 1)) & ~out[:, None] & ~out[None, :]
-    for i, j in zip(*np.nonzero(np.triu(cand, 1)), strict=True):
-        i, j = int(i), int(j)
+    pairs, near_flags = candidate_pairs(np.ascontiguousarray(sigs), sizes, lens, out,
+                                        params.jaccard - params.candidate_margin,
+                                        params.containment - params.candidate_margin)
+    for (i, j), near in zip(pairs.tolist(), near_flags.tolist(), strict=True):
         ti, tj = paras[i].tokens, paras[j].tokens
         if abs(len(ti) - len(tj)) <= 1 and within_one_word(ti, tj):
             if len(ti) != len(tj) or ti == tj or len(ti) >= params.substitution_min_words:
@@ -179,7 +175,7 @@ def duplicate_groups(paras: Sequence[_Para], params: CollapseParams, sigs: np.nd
                 sims[(i, j)] = round(_exact(paras[i].shingles, paras[j].shingles)[0], 4)
                 continue
             swaps.append((i, j))  # one word changed in a short line: another line, unless Jaccard says so
-        if not near[i, j]:
+        if not near:
             continue
         jac, cont = _exact(paras[i].shingles, paras[j].shingles)
         smaller_words = min(len(ti), len(tj))

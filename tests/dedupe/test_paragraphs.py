@@ -149,3 +149,44 @@ def test_the_set_of_kept_texts_does_not_depend_on_order(paras, rnd):
     shuffled = paras[:]
     random.Random(rnd.random()).shuffle(shuffled)
     assert sorted(set(collapse(paras).texts)) == sorted(set(collapse(shuffled).texts))
+
+
+def _candidates_by_matrices(sigs, sizes, lens, out, jaccard_floor, containment_floor):
+    """The candidate pairs as first written: numpy expressions over whole n x n matrices."""
+    import numpy as np
+
+    est = (sigs[:, None, :] == sigs[None, :, :]).sum(axis=2) / sigs.shape[1]
+    small = np.minimum(sizes[:, None], sizes[None, :])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c_est = np.where(small > 0, est * (sizes[:, None] + sizes[None, :]) / ((1.0 + est) * small), 0.0)
+    near = (est >= jaccard_floor) | (c_est >= containment_floor)
+    cand = (near | (np.abs(lens[:, None] - lens[None, :]) <= 1)) & ~out[:, None] & ~out[None, :]
+    i, j = np.nonzero(np.triu(cand, 1))
+    return list(zip(i.tolist(), j.tolist(), strict=True)), near[i, j].tolist()
+
+
+@given(st.integers(0, 12), st.integers(1, 9), st.randoms(use_true_random=False),
+       st.sampled_from([(0.25, 0.65), (0.5, 0.9), (0.0, 0.0)]))
+@settings(max_examples=300, deadline=None)
+def test_candidate_pairs_are_those_of_the_matrix_expressions(n, slots, rnd, floors):
+    """The compiled candidate search picks the same pairs, in the same order, with the same `near`
+    flags as numpy over the whole matrices; few slot values make equal slots and ties common."""
+    import numpy as np
+
+    from dedupe.kernels import candidate_pairs
+
+    sigs = np.array([[rnd.choice([1, 2, 3]) for _ in range(slots)] for _ in range(n)], dtype=np.uint32).reshape(n, slots)
+    sizes = np.array([rnd.choice([0, 1, 2, 5, 9]) for _ in range(n)], dtype=np.float64)
+    lens = np.array([rnd.randrange(6) for _ in range(n)], dtype=np.int64)
+    out = np.array([rnd.random() < 0.2 for _ in range(n)], dtype=bool)
+    pairs, near = candidate_pairs(sigs, sizes, lens, out, *floors)
+    assert ([tuple(p) for p in pairs.tolist()], near.tolist()) == _candidates_by_matrices(sigs, sizes, lens, out, *floors)
+
+
+@given(st.sets(st.integers(0, 40)), st.sets(st.integers(0, 40)))
+def test_intersection_size_of_sorted_sets(a, b):
+    import numpy as np
+
+    from dedupe.kernels import intersection_size
+
+    assert intersection_size(np.array(sorted(a), dtype=np.uint32), np.array(sorted(b), dtype=np.uint32)) == len(a & b)
