@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cleaners import clean_article
@@ -259,3 +259,17 @@ def test_normal_form_is_the_three_substitutions(text):
     s = normalize_line(text)
     s = s.lower() if s.isascii() else re.sub(r"\s+", " ", unicodedata.normalize("NFKC", s).casefold()).strip()
     assert normal_form(text) == re.sub(r"\d+", "0", s)
+
+
+@SETTINGS
+@given(st.text(alphabet=st.sampled_from("ab .\t\n\u00a0\u2009\u200b\u200d\u2060\u00ad\u3000\ufeffé\u0301’") | st.characters(),
+               max_size=40))
+@example("café  au lait")  # two spaces in a non-ASCII line
+@example(" ’quoted’\u00a0and\u200bjoined ")
+def test_normalize_line_is_its_three_substitutions(text):
+    """The fast paths (ASCII; a non-ASCII line with plain spacing) give what the definition gives: NFC,
+    odd spaces to one space, zero-width characters and soft hyphens removed, runs of spaces to one, stripped."""
+    nfc = unicodedata.normalize("NFC", text)
+    expected = re.sub(r" {2,}", " ", re.sub(r"[\u200c\u200d\u2060\u00ad]", "",
+                                               re.sub(r"[\t\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff]+", " ", nfc)))
+    assert normalize_line(text) == expected.strip()
