@@ -394,8 +394,8 @@ class Matcher:
         self._members_of: dict[str, tuple[int, ...]] = {}  # lower-cased prefix -> positions in self._rest
         self._by_members: dict[tuple[int, ...], tuple[re.Pattern[str], ...]] = {}
         self._single: dict[int, re.Pattern[str]] = {}  # position in self._rest -> that pattern alone
-        # a cut not compiled yet: [lines that tried it, its patterns compiled alone]
         self.compile_after = compile_after
+        # a cut not compiled yet: [lines that tried it, its patterns compiled alone]
         self._pending: dict[tuple[int, ...], list[Any]] = {}
         # one search for any floating pattern's literal: most lines hold none and skip them all; a line
         # that holds some tries only the patterns owning them (`owners`: literal index -> positions in
@@ -436,10 +436,11 @@ class Matcher:
         """The compiled patterns a line starting with `prefix` (ASCII) tries, in order (`_members`).
 
         A cut of several patterns is tried a pattern at a time (each compiled alone, once per process)
-        until `compile_after` lines (COMPILE_AFTER) have used it; then it is compiled as one alternation, shared by the
-        prefixes with the same patterns, and remembered for the prefix. Compiling an alternation costs
-        as much as matching it on a thousand lines or more, and most prefixes are rare ('Zim', 'Kaz'):
-        compiling every cut at once cost a worker about a second of its run, a small run most of it."""
+        until `compile_after` lines (COMPILE_AFTER) have used it; then it is compiled as one
+        alternation, shared by the prefixes with the same patterns, and remembered for the prefix.
+        Compiling an alternation costs as much as matching it on a thousand lines or more, and most
+        prefixes are rare ('Zim', 'Kaz'): compiling every cut at once cost a worker about a second of
+        its run, a small run most of it."""
         members = self._members(prefix.lower())
         found = self._by_members.get(members)
         if found is None:

@@ -6,8 +6,8 @@ a lazy-load widget, often with a word changed. Each paragraph is shingled into k
 0.8, while paragraphs that merely share a topic or a speaker share few 3-word runs). MinHash
 signatures of every paragraph propose candidate pairs; every candidate is then verified on the
 exact shingle sets, so no pair is collapsed on an estimate alone. Comparing every pair is fine at
-article size (tens of paragraphs: a few thousand signature slots compared in one compiled loop, `kernels.candidate_pairs`);
-corpus-wide clustering uses LSH instead (dedupe/corpus.py).
+article size (tens of paragraphs: a few thousand signature slots compared in one compiled loop,
+`kernels.candidate_pairs`); corpus-wide clustering uses LSH instead (dedupe/corpus.py).
 
 A pair is a duplicate when (exact values, `CollapseParams`):
 * the two differ by one inserted or deleted word at most, or by one substituted word in paragraphs
@@ -112,10 +112,11 @@ def _prepare(texts: Sequence[str], k: int) -> list[_Para]:
 
 
 def _exact(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """(Jaccard, containment of the smaller in the larger) of two unique hash arrays."""
+    """(Jaccard, containment of the smaller in the larger) of two sorted arrays of unique hashes (the
+    shingle sets `shingle_sets_flat` makes)."""
     if len(a) == 0 or len(b) == 0:
         return 0.0, 0.0
-    inter = intersection_size(a, b)  # the sets are sorted (shingle_sets_flat)
+    inter = intersection_size(a, b)
     return inter / (len(a) + len(b) - inter), inter / min(len(a), len(b))
 
 
