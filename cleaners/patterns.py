@@ -450,10 +450,7 @@ class Matcher:
             pending[0] += 1
             if len(members) > 1 and pending[0] < self.compile_after:
                 return pending[1]  # the prefix is not remembered: its next line is counted too
-            if len(members) > 1:
-                found = (re.compile(_alternation_of([self._rest[k] for k in members]), re.IGNORECASE),)
-            else:
-                found = pending[1]
+            found = (self._compiled([self._rest[k] for k in members]),) if len(members) > 1 else pending[1]
             self._by_members[members] = found
             del self._pending[members]
         if len(self._by_prefix) < PREFIX_CACHE:
@@ -465,13 +462,18 @@ class Matcher:
         alternation), once per Matcher."""
         rx = self._single.get(k)
         if rx is None:
-            rx = self._single[k] = re.compile(_alternation_of([self._rest[k]]), re.IGNORECASE)
+            rx = self._single[k] = self._compiled([self._rest[k]])
         return rx
 
     @staticmethod
-    def _grouped(patterns: Sequence[tuple[int, str]]) -> re.Pattern[str] | None:
-        """One compiled alternation of (rule index, pattern) pairs (`_alternation_of`), None when empty."""
-        return re.compile(_alternation_of(patterns), re.IGNORECASE) if patterns else None
+    def _compiled(patterns: Sequence[tuple[int, str]]) -> re.Pattern[str]:
+        """One compiled alternation of (rule index, pattern) pairs (`_alternation_of`)."""
+        return re.compile(_alternation_of(patterns), re.IGNORECASE)
+
+    @classmethod
+    def _grouped(cls, patterns: Sequence[tuple[int, str]]) -> re.Pattern[str] | None:
+        """`_compiled`, None when there are no patterns."""
+        return cls._compiled(patterns) if patterns else None
 
     @staticmethod
     def _alternation(rules: Sequence[Rule], offset: int) -> str:
