@@ -53,6 +53,7 @@ from cleaners.captions import (
 from cleaners.normalize import normalize_line, prose_case
 from cleaners.patterns import Catalogue, matcher_for
 from cleaners.recurring import recurring_keys_of, scopes_of
+from cleaners.words import word_count, word_counts
 
 # Thresholds of the structural classes (words are \w+ tokens).
 GOOD_WORDS = 12  # a sentence-like line with at least this many words is body text
@@ -134,27 +135,15 @@ class _Line:
     keys: tuple[int, ...] | None = None  # its recurring-line keys, when given (clean_article's line_keys)
 
 
-# ASCII bytes of word characters (\w: letters, digits, '_') become 'a', all others a space: an ASCII
-# line's words are then the runs of 'a' that bytes.split() counts, twice as fast as a regex findall.
-_ASCII_WORDS = bytes(ord("a") if chr(i).isalnum() or chr(i) == "_" else ord(" ") for i in range(128)) + b" " * 128
-
-
-def word_count(text: str) -> int:
-    r"""How many \w+ runs (words) `text` holds."""
-    if text.isascii():
-        return len(text.encode("ascii").translate(_ASCII_WORDS).split())
-    return len(_WORD.findall(text))
-
-
-def _features(text: str) -> tuple[int, bool]:
-    words = word_count(text)
+def _sentence(text: str) -> bool:
+    """The line ends as a sentence does (or as a paragraph continued overleaf, or with the wire's credit)."""
     tail = max(0, len(text) - 16)  # both patterns end the line: search only its last characters
     sentence = bool(_SENTENCE_END.search(text, tail)) and not _ELLIPSIS_END.search(text, tail)
     if not sentence and _CONTINUED.search(text, max(0, len(text) - 40)):
         sentence = True  # '... less visible to radar. Continued...': a paragraph that goes on overleaf
     if not sentence and text.endswith(")"):  # the wire's credit glued to the last paragraph
         sentence = _WIRE_CREDIT_END.search(text) is not None
-    return words, sentence
+    return sentence
 
 
 def _classify(ln: _Line) -> str:
@@ -258,7 +247,7 @@ def rule_link_list(ln: _Line) -> bool:
     parts = [p for p in _SEPARATORS.split(text) if p.strip()]
     if not parts:
         return True
-    short = sum(1 for p in parts if len(_WORD.findall(p)) <= 4)
+    short = sum(1 for p in parts if word_count(p) <= 4)
     trailing = bool(re.search(r"(?:\||•|·|»|›)\s*$", text))
     return (len(parts) >= 3 and short >= len(parts) - 1) or (len(parts) >= 2 and short == len(parts)) or (
         trailing and short == len(parts))
@@ -310,8 +299,10 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
                 if raw.strip() or len(raw_lines) > 1:
                     removed.append(Removed(b, j if len(raw_lines) > 1 else None, raw, "empty", "whitespace only"))
                 continue
-            w, s = _features(text)
-            lines.append(_Line(b, j, raw, text, w, s, keys=line_keys[n - 1] if line_keys is not None else None))
+            lines.append(_Line(b, j, raw, text, 0, _sentence(text),
+                               keys=line_keys[n - 1] if line_keys is not None else None))
+    for ln, words in zip(lines, word_counts([ln.text for ln in lines]), strict=True):  # one compiled pass
+        ln.words = words
     for ln in lines:
         ln.cls = _classify(ln)
 

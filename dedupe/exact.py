@@ -13,9 +13,9 @@ from functools import lru_cache
 import numpy as np
 import xxhash
 
+from cleaners.words import word_table_for
 from dedupe import kernels
 from dedupe.arrays import unique_first
-from dedupe.minhash import word_table_for
 
 
 def content_hash(text: str) -> str:

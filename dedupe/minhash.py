@@ -25,10 +25,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 
+from cleaners.words import word_table_for
 from dedupe import kernels
 
 HASH_SCHEME = "fnv1a32-codepoints+fmix32"
@@ -45,27 +45,6 @@ def _normalise(text: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Casefolded word tokens of a text (punctuation, case and spacing do not count)."""
     return _TOKEN.findall(_normalise(text))
-
-
-@lru_cache(maxsize=2)
-def _word_table(size: int) -> np.ndarray:
-    table = np.zeros(size, dtype=np.uint8)
-    every = "".join(map(chr, range(size)))
-    for m in _TOKEN.finditer(every):
-        table[m.start(): m.end()] = 1
-    return table
-
-
-def word_table() -> np.ndarray:
-    """uint8 per code point: 1 where `\\w` matches (what `tokenize` splits on), built once per process
-    (0.1 s: `word_table_for` builds it only for text beyond the Basic Multilingual Plane)."""
-    return _word_table(0x110000)
-
-
-def word_table_for(cps: np.ndarray) -> np.ndarray:
-    """A `word_table` that covers every code point in `cps`: the Basic Multilingual Plane's (built in
-    a few milliseconds) unless one lies beyond it."""
-    return _word_table(0x10000) if not len(cps) or int(cps.max()) < 0x10000 else word_table()
 
 
 def text_token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -59,11 +59,26 @@ def test_clean_is_idempotent(bs, title):
 @SETTINGS
 @given(st.text(max_size=200))
 def test_word_count_counts_the_word_runs(text):
-    from cleaners.engine import word_count
+    from cleaners.words import word_count
 
     assert word_count(text) == len(re.findall(r"\w+", text))
     ascii_text = text.encode("ascii", "replace").decode()
     assert word_count(ascii_text) == len(re.findall(r"\w+", ascii_text))
+
+
+# lines as clean_article has them (no line break), some beyond the Basic Multilingual Plane, and
+# lists with a line break inside a text (counted one text at a time)
+_WORDY = st.text(st.sampled_from("ab9_ é’—\u00a0\u0301\u4e2d\U0001d400\U0001f600\n.-"), max_size=30)
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.text(max_size=60), _WORDY), max_size=8))
+@example(["don’t stop", "𝐀𝐁 ok", "", "é\u0301x"])
+@example(["two\nlines", "x"])
+def test_word_counts_counts_each_texts_word_runs(texts):
+    from cleaners.words import word_counts
+
+    assert word_counts(texts) == [len(re.findall(r"\w+", t)) for t in texts]
 
 
 @SETTINGS
