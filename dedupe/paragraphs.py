@@ -105,10 +105,12 @@ class _Para:
     shingles: np.ndarray  # unique shingle hashes
 
 
-def _prepare(texts: Sequence[str], k: int) -> list[_Para]:
+def _prepare(texts: Sequence[str], k: int) -> tuple[list[_Para], np.ndarray, np.ndarray]:
+    """Each text's tokens and shingle set, and the shingle sets flat with their offsets (the
+    signatures' input: `paragraph_signatures`)."""
     th, counts = text_token_hashes(texts)  # every paragraph tokenised and hashed in one pass
     flat, offsets = shingle_sets_flat(th, counts, k)  # and its shingle set
-    return [_Para(t, flat[offsets[i]: offsets[i + 1]]) for i, t in enumerate(split_counts(th, counts))]
+    return [_Para(t, flat[offsets[i]: offsets[i + 1]]) for i, t in enumerate(split_counts(th, counts))], flat, offsets
 
 
 def _exact(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -139,12 +141,10 @@ def refrains(texts: Sequence[str], paras: Sequence[_Para], params: CollapseParam
     return out
 
 
-def paragraph_signatures(paras: Sequence[_Para], hasher: MinHasher) -> np.ndarray:
-    """uint32[len(paras), num_perm]: the MinHash signature of every paragraph, from one permutation pass."""
-    if not paras:
-        return np.empty((0, hasher.num_perm), dtype=np.uint32)
-    offsets = np.cumsum([0] + [len(p.shingles) for p in paras])
-    return hasher.signatures(np.concatenate([p.shingles for p in paras]), offsets.tolist())
+def paragraph_signatures(flat: np.ndarray, offsets: np.ndarray, hasher: MinHasher) -> np.ndarray:
+    """uint32[len(offsets) - 1, num_perm]: the MinHash signature of every paragraph, from one
+    permutation pass over their shingle sets given flat (`_prepare`)."""
+    return hasher.signatures(flat, offsets)
 
 
 def duplicate_groups(paras: Sequence[_Para], params: CollapseParams, sigs: np.ndarray,
@@ -196,8 +196,8 @@ def collapse(paragraphs: Sequence[str], captions: Sequence[str] = (),
     the text.
     """
     hasher = hasher or _hasher(params.num_perm, params.seed)
-    paras = _prepare(paragraphs, params.shingle_words)
-    sigs = paragraph_signatures(paras, hasher)
+    paras, flat, offsets = _prepare(paragraphs, params.shingle_words)
+    sigs = paragraph_signatures(flat, offsets, hasher)
     uf, sims, swaps = duplicate_groups(paras, params, sigs, refrains(paragraphs, paras, params))
     result = Collapsed([], [], signatures=sigs, shingles=[p.shingles for p in paras],
                        n_tokens=[len(p.tokens) for p in paras])
@@ -335,9 +335,9 @@ def _collapse_captions(captions: Sequence[str], params: CollapseParams, hasher: 
     the fullest variant kept, at the place of the first copy."""
     if len(captions) < 2:
         return list(captions)
-    paras = _prepare(captions, params.shingle_words)
+    paras, flat, offsets = _prepare(captions, params.shingle_words)
     # a repeated credit or caption is never structure: exact repeats collapse wherever they are
-    uf, _, _ = duplicate_groups(paras, params, paragraph_signatures(paras, hasher))
+    uf, _, _ = duplicate_groups(paras, params, paragraph_signatures(flat, offsets, hasher))
     first_of: dict[tuple[object, ...], int] = {}
     for i, p in enumerate(paras):
         key: tuple[object, ...] = tuple(p.tokens) if p.tokens else (captions[i].strip(),)
