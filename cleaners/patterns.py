@@ -258,9 +258,11 @@ def _first_chars(pattern: str) -> frozenset[str] | None:
     not simply known (a start that takes any character, a negated set, a back-reference).
 
     Optional leading items ('(?:\\d+ )?comments', '(?:please )?log in') add their first characters to
-    those of what follows; zero-width items (lookaheads, '\\b') are passed over. Only ASCII is
-    answered: the matcher uses these sets for lines that start with an ASCII character and tries
-    the whole alternation on any other."""
+    those of what follows; zero-width items (lookaheads, '\\b') are passed over. A first literal
+    outside ASCII is in the set as itself (case-folded); a class or range that also takes characters
+    outside ASCII ('\\w', '[à-ü]') adds NON_ASCII_CLASS, which no character equals: the matcher
+    asks these sets about a line's ASCII prefix, and for a line that starts outside ASCII only
+    whether a pattern can start with some character outside ASCII (`Matcher._for_non_ascii`)."""
     parsed = _parse(pattern, re.IGNORECASE)
     if parsed is None:
         return None
@@ -277,9 +279,12 @@ def _first_chars(pattern: str) -> frozenset[str] | None:
                 folded = (chr(x).casefold() for x in range(a[0], a[1] + 1))
                 out.update(f for f in folded if len(f) == 1 and f.isascii())
                 out.update(ch.lower() for ch in _ASCII if a[0] <= ord(ch.swapcase()) <= a[1])
+                if a[1] >= 0x80:
+                    out.add(NON_ASCII_CLASS)
             elif o is c.CATEGORY:
                 rx = re.compile(_CATEGORY_ESCAPES.get(str(a), "(?!)"))
                 out.update(ch.lower() for ch in _ASCII if rx.fullmatch(ch))
+                out.add(NON_ASCII_CLASS)  # every category (\d, \s, \w and their negations) has members beyond ASCII
             else:  # a negated set and anything else: not simply known
                 return None
         return out
@@ -323,7 +328,18 @@ def _first_chars(pattern: str) -> frozenset[str] | None:
     found, _ = seq_first(items)
     # a case-folded character can stand for several (IGNORECASE matches 'K' and the Kelvin sign):
     # keep only single characters, else give up
-    return frozenset(found) if found is not None and all(len(ch) == 1 for ch in found) else None
+    return frozenset(found) if found is not None and all(len(ch) == 1 or ch == NON_ASCII_CLASS for ch in found) else None
+
+
+# In a `_first_chars` set: the pattern can start with a class or range that takes characters outside ASCII.
+NON_ASCII_CLASS = "<non-ASCII class>"
+
+
+@cache
+def _matches_ascii(ch: str) -> bool:
+    """Whether `re`, ignoring case, takes the character for an ASCII one: the Kelvin sign for 'k',
+    the long s for 's', 'İ' and 'ı' for 'i'."""
+    return any(re.fullmatch(re.escape(a), ch, re.IGNORECASE) for a in _ASCII)
 
 
 # The regex parser's category names and the escapes that stand for them.
@@ -397,6 +413,10 @@ class Matcher:
         self.compile_after = compile_after
         # a cut not compiled yet: [lines that tried it, its patterns compiled alone]
         self._pending: dict[tuple[int, ...], list[Any]] = {}
+        # the patterns that can start with a character outside ASCII (`_for_non_ascii`)
+        self._non_ascii_members = tuple(k for k, f in enumerate(self._starts)
+                                        if f is None or any(ch == NON_ASCII_CLASS or not ch.isascii() for ch in f))
+        self._non_ascii: tuple[re.Pattern[str], ...] | None = None
         # one search for any floating pattern's literal: most lines hold none and skip them all; a line
         # that holds some tries only the patterns owning them (`owners`: literal index -> positions in
         # self.floating). A long line searches only for the literals of the patterns that can match
@@ -410,8 +430,9 @@ class Matcher:
 
     @cached_property
     def builtin_regex(self) -> tuple[re.Pattern[str], ...]:
-        """The whole built-in alternation, for lines that start outside ASCII (a few in a hundred):
-        compiled when the first such line comes (28 ms), not with every Matcher."""
+        """The whole built-in alternation, for the rare lines whose first character `re` takes for an
+        ASCII one (`_for_non_ascii`): compiled when the first such line comes (0.1 s), not with every
+        Matcher."""
         rx = self._grouped(self._rest)
         return (rx,) if rx is not None else ()
 
@@ -433,29 +454,51 @@ class Matcher:
         return got
 
     def _for_prefix(self, prefix: str) -> tuple[re.Pattern[str], ...]:
-        """The compiled patterns a line starting with `prefix` (ASCII) tries, in order (`_members`).
+        """The compiled patterns a line starting with `prefix` (ASCII) tries, in order (`_members`,
+        `_cut`); remembered for the prefix once its cut is compiled."""
+        found, final = self._cut(self._members(prefix.lower()))
+        if final and len(self._by_prefix) < PREFIX_CACHE:
+            self._by_prefix[prefix] = found
+        return found
+
+    def _for_non_ascii(self, first: str) -> tuple[re.Pattern[str], ...]:
+        """The compiled patterns a line whose first character is outside ASCII tries: those that can
+        start with such a character (`_first_chars`: a literal outside ASCII, or a class that takes
+        one; 9 of the 228 built-in patterns), not the whole alternation (24 µs a line, and 0.1 s to
+        compile it). A character that `re` takes for an ASCII one when ignoring case (the Kelvin
+        sign for 'k') still tries the whole alternation."""
+        if _matches_ascii(first):
+            return self.builtin_regex
+        if self._non_ascii is None:
+            found, final = self._cut(self._non_ascii_members)
+            if not final:
+                return found
+            self._non_ascii = found
+        return self._non_ascii
+
+    def _cut(self, members: tuple[int, ...]) -> tuple[tuple[re.Pattern[str], ...], bool]:
+        """The compiled patterns at `members` (positions in self._rest, in order), and whether that is
+        final (the alternation compiled, or a single pattern).
 
         A cut of several patterns is tried a pattern at a time (each compiled alone, once per process)
         until `compile_after` lines (COMPILE_AFTER) have used it; then it is compiled as one
-        alternation, shared by the prefixes with the same patterns, and remembered for the prefix.
-        Compiling an alternation costs as much as matching it on a thousand lines or more, and most
-        prefixes are rare ('Zim', 'Kaz'): compiling every cut at once cost a worker about a second of
-        its run, a small run most of it."""
-        members = self._members(prefix.lower())
+        alternation, shared by the prefixes with the same patterns. Compiling an alternation costs
+        as much as matching it on a thousand lines or more, and most prefixes are rare ('Zim',
+        'Kaz'): compiling every cut at once cost a worker about a second of its run, a small run
+        most of it."""
         found = self._by_members.get(members)
-        if found is None:
-            pending = self._pending.get(members)
-            if pending is None:
-                pending = self._pending[members] = [0, tuple(self._single_pattern(k) for k in members)]
-            pending[0] += 1
-            if len(members) > 1 and pending[0] < self.compile_after:
-                return pending[1]  # the prefix is not remembered: its next line is counted too
-            found = (self._compiled([self._rest[k] for k in members]),) if len(members) > 1 else pending[1]
-            self._by_members[members] = found
-            del self._pending[members]
-        if len(self._by_prefix) < PREFIX_CACHE:
-            self._by_prefix[prefix] = found
-        return found
+        if found is not None:
+            return found, True
+        pending = self._pending.get(members)
+        if pending is None:
+            pending = self._pending[members] = [0, tuple(self._single_pattern(k) for k in members)]
+        pending[0] += 1
+        if len(members) > 1 and pending[0] < self.compile_after:
+            return pending[1], False  # not final: the next line is counted too
+        found = (self._compiled([self._rest[k] for k in members]),) if len(members) > 1 else pending[1]
+        self._by_members[members] = found
+        del self._pending[members]
+        return found, True
 
     def _single_pattern(self, k: int) -> re.Pattern[str]:
         """The built-in pattern at position k of self._rest compiled alone (named group as in the
@@ -492,13 +535,13 @@ class Matcher:
                 log.warning("user debris patterns timed out on a line of %d characters; line kept", len(key))
         if m is not None and m.lastgroup is not None:
             return self.rules[int(m.lastgroup[1:])]
-        # an ASCII first character picks its cut of the alternation; any other (case folding outside
-        # ASCII has surprises, 'İ' matches 'i') tries the whole of it
+        # an ASCII first character picks its cut of the alternation by the line's first characters;
+        # any other, the patterns that can start outside ASCII
         if key[0].isascii():
             prefix = key[:PREFIX_CHARS] if key[:PREFIX_CHARS].isascii() else key[0]
             cut = self._by_prefix[prefix] if prefix in self._by_prefix else self._for_prefix(prefix)
         else:
-            cut = self.builtin_regex
+            cut = self._for_non_ascii(key[0])
         found = len(self.rules)
         for rx in cut:  # in catalogue order: the first that matches names the first matching rule
             m = rx.fullmatch(key)

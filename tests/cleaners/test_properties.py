@@ -145,15 +145,42 @@ def test_a_cut_compiled_or_tried_a_pattern_at_a_time_picks_the_rule_one_alternat
     """A line's cut of the catalogue (by its first characters, in any case) gives the same rule
     whether its patterns are tried one at a time (a rare prefix) or as one compiled alternation
     (a prefix many lines used), as the whole catalogue in one alternation does."""
+    _assert_every_matcher_picks_the_reference_rule(case(text))
+
+
+def _assert_every_matcher_picks_the_reference_rule(text: str) -> None:
+    """The eager and the lazy matcher name the rule that the whole catalogue in one alternation names."""
     from cleaners.patterns import match_key
 
-    text = case(text)
     key = match_key(text)
     m = _REFERENCE.fullmatch(key) if key else None
     expected = builtin_catalogue().rules[int(m.lastgroup[1:])].name if m and m.lastgroup else None
     for matcher in (_EAGER, _LAZY):
         got = matcher.match(text)
         assert (got.name if got else None) == expected
+
+
+# first characters outside ASCII: a few that `re` takes for ASCII letters when ignoring case (the
+# Kelvin sign, the long s, dotted and dotless i), those the catalogue's own patterns start with, letters
+# of other scripts, quotes and symbols
+_NON_ASCII_FIRST = list("\u212aſİı©«»‹›€£ÜüàéКПタ标“‘—•١２") + [p[0] for p in _PIECES if p and not p[0].isascii()]
+
+
+@SETTINGS
+@given(st.sampled_from(_NON_ASCII_FIRST),
+       st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=30)), max_size=3).map(" ".join),
+       st.sampled_from(["", " ", ": ", "\u212a"]))
+@example("ſ", "tory continues below advertisement", "")  # the long s is an 's': the whole alternation
+@example("\u212a", "ids", "")  # 'Kids' with the Kelvin sign
+@example("١", "2 comments", "")  # Arabic-Indic digits are digits: '(?:\d+ )?comments'
+@example("©", " 2024 Example News. All rights reserved", "")
+@example("«", " Previous story", "")
+@example("Ü", "ber den Autor", "")
+def test_a_line_starting_outside_ascii_gets_the_rule_one_alternation_picks(first, rest, glue):
+    """A line whose first character is outside ASCII tries only the patterns that can start with such
+    a character (or, for one that `re` takes for an ASCII letter, the whole catalogue): the same rule
+    as the whole catalogue in one alternation, whether the cut is compiled or tried a pattern at a time."""
+    _assert_every_matcher_picks_the_reference_rule(first + glue + rest)
 
 
 @SETTINGS
@@ -207,12 +234,27 @@ def test_line_keys_of_another_article_are_refused():
     (r"ſtory", "Story"),  # the long s folds to an ASCII s
 ])
 def test_first_characters_of_a_pattern_include_every_line_it_matches(pattern, line):
-    from cleaners.patterns import _first_chars
+    from cleaners.patterns import NON_ASCII_CLASS, _first_chars
 
     assert re.fullmatch(pattern, line, re.IGNORECASE)
     first = _first_chars(pattern)
     assert first is not None and line[0].lower() in first
-    assert all(len(ch) == 1 for ch in first)
+    assert all(len(ch) == 1 or ch == NON_ASCII_CLASS for ch in first)
+
+
+@pytest.mark.parametrize("pattern, outside", [
+    (r"(?:\d+ )?comments?", True),  # \d takes digits of every script
+    (r"[à-ü]ber den autor", True),
+    (r"(?:«|‹|<)+\s*previous", True),  # a literal outside ASCII is in the set as itself
+    (r"(?:please )?log ?in", False),
+    (r"[a-z]+ \d{4}", False),
+])
+def test_first_characters_say_whether_a_match_can_start_outside_ascii(pattern, outside):
+    from cleaners.patterns import NON_ASCII_CLASS, _first_chars
+
+    first = _first_chars(pattern)
+    assert first is not None
+    assert any(ch == NON_ASCII_CLASS or not ch.isascii() for ch in first) == outside
 
 
 @SETTINGS
@@ -220,16 +262,19 @@ def test_first_characters_of_a_pattern_include_every_line_it_matches(pattern, li
 def test_no_catalogue_pattern_matches_a_line_outside_its_first_characters_or_width(text):
     """The matcher's cuts of the alternation (by first character) and of the floating literals (by
     line length) leave out only patterns that cannot match the line."""
-    from cleaners.patterns import _first_chars, _max_width, match_key
+    from cleaners.patterns import NON_ASCII_CLASS, _first_chars, _matches_ascii, _max_width, match_key
 
     key = match_key(text)
-    if not key or not key[0].isascii():
+    if not key or not key[0].isascii() and _matches_ascii(key[0]):
         return
     for rule in builtin_catalogue().rules:
         for p in rule.patterns:
             if re.fullmatch(p, key, re.IGNORECASE):
                 first = _first_chars(p)
-                assert first is None or key[0].lower() in first, p
+                if key[0].isascii():
+                    assert first is None or key[0].lower() in first, p
+                else:  # a line starting outside ASCII tries the patterns that can
+                    assert first is None or any(ch == NON_ASCII_CLASS or not ch.isascii() for ch in first), p
                 assert len(key) <= _max_width(p), p
 
 
