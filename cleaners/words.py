@@ -1,6 +1,6 @@
 """Words (`\\w+` runs) counted for many lines at once, and the per-code-point table of what `\\w` is.
 
-The cleaners need every line's word count (`engine._features`); dedupe tokenises on the same
+The cleaners need every line's word count (`engine.clean_article`); dedupe tokenises on the same
 `\\w` (dedupe/minhash.py uses `word_table_for`). Counting an article's lines one regex call at a
 time cost ~120 µs per 20-line article of a generated feed, most of it on the lines with a curly
 quote or a dash (re.findall builds the list of words: 9 µs for such a line against 1.6 µs for an
@@ -70,7 +70,7 @@ def word_counts(texts: Sequence[str]) -> list[int]:
     if not texts:
         return []
     joined = _SEP.join(texts)
-    if joined.count(_SEP) != len(texts) - 1:  # a text with a line break of its own: count it alone
+    if joined.count(_SEP) != len(texts) - 1:  # a text with a line break of its own: one regex call per text
         return [len(_WORD.findall(t)) for t in texts]
     cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     return _run_counts(cps, word_table_for(cps), ord(_SEP), len(texts)).tolist()
