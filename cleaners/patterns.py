@@ -416,7 +416,6 @@ class Matcher:
         # the patterns that can start with a character outside ASCII (`_for_non_ascii`)
         self._non_ascii_members = tuple(k for k, f in enumerate(self._starts)
                                         if f is None or any(ch == NON_ASCII_CLASS or not ch.isascii() for ch in f))
-        self._non_ascii: tuple[re.Pattern[str], ...] | None = None
         # one search for any floating pattern's literal: most lines hold none and skip them all; a line
         # that holds some tries only the patterns owning them (`owners`: literal index -> positions in
         # self.floating). A long line searches only for the literals of the patterns that can match
@@ -467,14 +466,7 @@ class Matcher:
         one; 17 of the 228 built-in patterns), not the whole alternation (24 µs a line, and 0.1 s to
         compile it). A character that `re` takes for an ASCII one when ignoring case (the Kelvin
         sign for 'k') still tries the whole alternation."""
-        if _matches_ascii(first):
-            return self.builtin_regex
-        if self._non_ascii is None:
-            found, final = self._cut(self._non_ascii_members)
-            if not final:
-                return found
-            self._non_ascii = found
-        return self._non_ascii
+        return self.builtin_regex if _matches_ascii(first) else self._cut(self._non_ascii_members)[0]
 
     def _cut(self, members: tuple[int, ...]) -> tuple[tuple[re.Pattern[str], ...], bool]:
         """The compiled patterns at `members` (positions in self._rest, in order), and whether that is
