@@ -27,7 +27,7 @@ from dedupe.exact import content_hash, url_key
 from dedupe.minhash import MinHasher
 from dedupe.paragraphs import Collapsed, CollapseParams, collapse
 from flows.config import RunConfig
-from flows.ingest import domain_of, file_digest, parse_date, read_file
+from flows.ingest import domain_of, extraction_seconds, file_digest, parse_date, read_file
 from flows.records import Article, Reject, Removal
 from flows.runs import BatchResult, BatchSpec, IngestResult, RunContext, fault
 from flows.sink import (
@@ -72,6 +72,7 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
     fingerprints: set[int] = set()
     digests: dict[str, str] = {}
     learn = spec.config.recurring_site_min > 0 or spec.config.recurring_global_min > 0
+    extracted = extraction_seconds()
     for f in spec.files:
         t0 = time.perf_counter()
         items = list(read_file(f, spec.config, digests))
@@ -114,6 +115,8 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
                                "digest": digest, "run_id": spec.run_id})
         except OSError:
             pass
+    if extraction_seconds() > extracted:
+        t["html_extract"] = extraction_seconds() - extracted  # trafilatura's share of ingest
     t0 = time.perf_counter()
     write_pickle_atomic((articles, line_keys if learn else None), Path(res.raw_path))
     write_table_atomic(to_table(rej_rows, REJECTS), Path(res.rejects_path))

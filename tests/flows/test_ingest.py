@@ -170,6 +170,25 @@ def test_bad_input_becomes_a_reject_with_reason(tmp_path, name, data, reason):
     assert len(r.raw_text) <= CFG.max_reject_raw_chars + 100
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(max_size=3000), min_size=1, max_size=4), st.integers(0, 3))
+def test_gunzip_joins_members_as_gzip_does_and_stops_at_the_limit(members, padding):
+    from flows.ingest import _gunzip, _LimitError
+
+    data = (b"\0" * padding).join(gzip.compress(m, compresslevel=1) for m in members)
+    whole = b"".join(members)
+    assert _gunzip(data, len(whole)) == whole == gzip.decompress(data)
+    if whole:
+        with pytest.raises(_LimitError):
+            _gunzip(data, len(whole) - 1)
+
+
+def test_gzip_member_followed_by_garbage_is_corrupt(tmp_path):
+    write(tmp_path, "tail.txt.gz", gzip.compress(TXT.encode()) + b"not a second member")
+    (r,) = ingest(tmp_path)
+    assert isinstance(r, Reject) and r.reason == "corrupt_gzip", r
+
+
 def test_reject_keeps_bounded_raw_text(tmp_path):
     write(tmp_path, "bad.json", b"{" + b"x" * 100_000)
     (r,) = ingest(tmp_path)
