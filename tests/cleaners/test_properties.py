@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -79,6 +80,19 @@ def test_word_counts_counts_each_texts_word_runs(texts):
     from cleaners.words import word_counts
 
     assert word_counts(texts) == [len(re.findall(r"\w+", t)) for t in texts]
+
+
+def test_word_tables_built_by_plane_mark_what_re_takes_for_a_word_character():
+    from cleaners.words import word_table, word_table_for
+
+    every = "".join(map(chr, range(0x110000)))
+    expected = np.zeros(len(every), dtype=np.uint8)
+    for m in re.finditer(r"\w+", every):
+        expected[m.start(): m.end()] = 1
+    assert np.array_equal(word_table(), expected)
+    for top in (0x41, 0xFFFF, 0x10000, 0x1F600, 0xE0100, 0x10FFFF):  # ASCII, the BMP's end, emoji, tags plane
+        table = word_table_for(np.array([0x41, top], dtype=np.uint32))
+        assert len(table) > top and np.array_equal(table, expected[: len(table)])
 
 
 @SETTINGS
