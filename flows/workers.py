@@ -18,6 +18,8 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
+from flows import quickexit
+
 T = TypeVar("T")
 
 _lock = threading.Lock()
@@ -32,7 +34,8 @@ def pool(workers: int) -> ProcessPoolExecutor:
         if _pool is None or _size != workers:
             if _pool is not None:
                 _pool.shutdown(wait=True)
-            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=quickexit.in_worker)
             _size = workers
         return _pool
 
