@@ -5,10 +5,10 @@ compiler state with the rest of the interpreter (measured after a 100-page HTML 
 from the CLI's last line to the process's end, 0.04 s with this). The command line pays that after
 every run, and the worker pool paid it inside every run with two workers or more: the run waits for
 its workers to exit before clustering (0.63-0.69 s). What a normal exit does that matters is done
-first: the atexit handlers (the worker pool's shutdown, logging's flush, Prefect's), and the
-standard streams flushed; only the freeing of memory the operating system reclaims anyway is
-skipped. While a thread that is not a daemon still runs, the normal exit (which waits for it) is
-used.
+first, in the interpreter's order: threads that are not daemons joined and the threading module's
+exit callbacks (Prefect's log and event workers send what they hold), the atexit handlers (the
+worker pool's shutdown, logging's flush, Prefect's), the standard streams flushed; only the
+freeing of memory the operating system reclaims anyway is skipped.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ def _flush_streams() -> None:
 
 
 def exit_now(code: int) -> NoReturn:
-    """End this process with `code` once the atexit handlers ran and the streams are flushed."""
-    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
-    if others:
-        sys.exit(code)  # the normal exit waits for them
+    """End this process with `code` as the interpreter's own exit begins (threads that are not
+    daemons joined and the threading module's exit callbacks run: Prefect's log and event workers
+    drain there; then the atexit handlers), with the streams flushed, and nothing torn down."""
+    threading._shutdown()  # type: ignore[attr-defined]  # what Py_FinalizeEx calls first
     atexit._run_exitfuncs()
     _flush_streams()
     os._exit(code)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -85,7 +86,11 @@ def test_the_main_command_runs_the_prefect_flow_in_ephemeral_mode(tmp_path, raw_
     assert "rejects   2" in proc.stdout
     assert "Traceback" not in proc.stderr and "telemetry" not in proc.stderr.lower()
     assert len(rows(tmp_path / "out", "articles")) == 9
-    assert (Path(env["PREFECT_HOME"]) / "prefect.db").exists()
+    db = sqlite3.connect(Path(env["PREFECT_HOME"]) / "prefect.db")
+    assert db.execute("select state_type from flow_run").fetchall() == [("COMPLETED",)]
+    # the flow's last log line, sent by Prefect's log worker as the process exits (flows/quickexit.py)
+    assert db.execute("select count(*) from log where message like 'Finished in state Completed%' "
+                      "and task_run_id is null").fetchone() == (1,)
 
 
 def test_bad_rule_file_is_a_clear_error(tmp_path, raw_copy):

@@ -17,9 +17,9 @@ def python(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
 
 
-def test_exit_now_keeps_the_code_runs_atexit_handlers_flushes_and_skips_the_teardown(tmp_path):
+def test_exit_now_keeps_the_code_runs_exit_callbacks_flushes_and_skips_the_teardown(tmp_path):
     out = python(f"""
-        import atexit, sys
+        import atexit, sys, threading
         from flows.quickexit import exit_now
 
         class Finalized:  # a module global's finalizer runs only when the interpreter is torn down
@@ -28,12 +28,14 @@ def test_exit_now_keeps_the_code_runs_atexit_handlers_flushes_and_skips_the_tear
 
         kept = Finalized()
         atexit.register(lambda: print("handler ran"))
+        threading._register_atexit(lambda: print("thread callback ran"))  # as Prefect's log and event workers do
         sys.stdout.write("unflushed output")
         sys.stderr.write("unflushed error")
         exit_now(5)
     """, tmp_path)
     assert out.returncode == 5, out.stderr
     assert out.stdout.startswith("unflushed output") and "handler ran" in out.stdout
+    assert "thread callback ran" in out.stdout
     assert out.stderr == "unflushed error"
     assert not (tmp_path / "teardown").exists()
 
