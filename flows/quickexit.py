@@ -41,7 +41,9 @@ def exit_now(code: int) -> NoReturn:
 
 
 def _worker_exit() -> None:
-    # registered last, so it runs first: what the handlers registered before it would do is done here
+    # By now the worker's run has ended with multiprocessing's own exit function, and the interpreter
+    # has joined the threads; registered last, this runs first of the atexit handlers, so logging's
+    # (registered before it) is done here.
     logging.shutdown()
     _flush_streams()
     os._exit(0)
