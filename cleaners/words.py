@@ -48,8 +48,11 @@ def word_table() -> np.ndarray:
 def word_table_for(cps: np.ndarray) -> np.ndarray:
     """A `word_table` that covers every code point in `cps`: the planes up to the highest one among
     them, built on first use. Text with an emoji (plane 1) needs two planes, not all seventeen:
-    building the whole table cost every worker 0.25 s the first time a page held one."""
-    return _word_table(int(cps.max()) // _PLANE + 1 if len(cps) else 1)
+    building the whole table cost every worker 0.25 s the first time a page held one. An array of
+    one or two bytes a code point (ASCII text as bytes) cannot leave the first plane: not scanned."""
+    if cps.dtype.itemsize <= 2 or not len(cps):
+        return _word_table(1)
+    return _word_table(int(cps.max()) // _PLANE + 1)
 
 
 @njit(cache=True, nogil=True)

@@ -72,7 +72,7 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
     fingerprints: set[int] = set()
     digests: dict[str, str] = {}
     learn = spec.config.recurring_site_min > 0 or spec.config.recurring_global_min > 0
-    extracted = extraction_seconds()
+    extract_start = extraction_seconds()
     for f in spec.files:
         t0 = time.perf_counter()
         items = list(read_file(f, spec.config, digests))
@@ -115,8 +115,9 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
                                "digest": digest, "run_id": spec.run_id})
         except OSError:
             pass
-    if extraction_seconds() > extracted:
-        t["html_extract"] = extraction_seconds() - extracted  # trafilatura's share of ingest
+    extracted = extraction_seconds() - extract_start
+    if extracted:
+        t["html_extract"] = extracted  # trafilatura's share of ingest
     t0 = time.perf_counter()
     write_pickle_atomic((articles, line_keys if learn else None), Path(res.raw_path))
     write_table_atomic(to_table(rej_rows, REJECTS), Path(res.rejects_path))

@@ -93,6 +93,9 @@ def test_word_tables_built_by_plane_mark_what_re_takes_for_a_word_character():
     for top in (0x41, 0xFFFF, 0x10000, 0x1F600, 0xE0100, 0x10FFFF):  # ASCII, the BMP's end, emoji, tags plane
         table = word_table_for(np.array([0x41, top], dtype=np.uint32))
         assert len(table) > top and np.array_equal(table, expected[: len(table)])
+    for narrow in (np.frombuffer(b"ASCII text_9", dtype=np.uint8), np.array([0x41, 0xFFFF], dtype=np.uint16)):
+        table = word_table_for(narrow)  # one or two bytes a code point: the first plane, whatever the values
+        assert len(table) > int(narrow.max()) and np.array_equal(table, expected[: len(table)])
 
 
 @SETTINGS

@@ -192,3 +192,14 @@ def test_exact_key_codes_are_equal_exactly_when_the_keys_are_across_chunks_and_r
                     assert (codes[x] == codes[y]) == (values[x] == values[y])
 
     check()
+
+
+def test_manifest_times_trafilatura_apart_from_the_rest_of_ingest(tmp_path):
+    """`html_extract`: the seconds inside trafilatura's extraction, part of `ingest`; a run without
+    HTML has none."""
+    m = run_pipeline(RAW / "pages", tmp_path / "html-out")
+    assert 0 < m["seconds"]["html_extract"] <= m["seconds"]["ingest"]
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(SEED, raw)
+    assert "html_extract" not in run_pipeline(raw, tmp_path / "txt-out")["seconds"]
