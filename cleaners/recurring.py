@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
+from cleaners.folding import normal_forms
 from cleaners.normalize import normalize_line
 
 _DIGITS = re.compile(r"\d+")
@@ -78,8 +79,9 @@ def _reads_as_body(norm: str) -> bool:
 
 def normal_lines(blocks: Sequence[str]) -> list[str]:
     """The normal form (`normal_form`) of every line of an article, computed once for the key
-    counts and the story fingerprint."""
-    return [normal_form(line) for block in blocks for line in block.split("\n")]
+    counts and the story fingerprint. All of them in one compiled pass (cleaners.folding.normal_forms:
+    the same strings, about half the time of `normal_form` a line at a time)."""
+    return normal_forms([normalize_line(line) for block in blocks for line in block.split("\n")])
 
 
 def line_keys(norms: Sequence[str], site: str | None, policy: RecurringPolicy = RecurringPolicy()) -> list[tuple[int, ...]]:

@@ -5,13 +5,13 @@ every kind of duplicate cluster (`survivor_rank`). Clustering itself is in dedup
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import xxhash
 
+from cleaners.folding import casefold_cps
 from cleaners.words import word_table_for
 from dedupe import kernels
 from dedupe.arrays import unique_first
@@ -24,12 +24,12 @@ def content_hash(text: str) -> str:
     tokens are joined in one compiled pass over the code points (`kernels.join_words`), not by a
     regex over the text: the same value (a test checks it against that definition) in about a
     third of the regex's time and two thirds of the numpy array operations' that it replaced
-    (2,000 articles of a bench/generate.py feed). NFKC and casefolding are most of what is left."""
-    norm = unicodedata.normalize("NFKC", text).casefold()
-    if norm.isascii():  # one byte per character: joined as bytes, no UTF-32 round trip
-        ascii_cps = np.frombuffer(norm.encode("ascii"), dtype=np.uint8)
+    (2,000 articles of a bench/generate.py feed). NFKC and casefolding go through
+    cleaners.folding.casefold_cps (a table lookup per code point, not str.casefold)."""
+    if text.isascii():  # NFKC leaves ASCII alone, casefold is lower(): joined as bytes, no UTF-32 round trip
+        ascii_cps = np.frombuffer(text.lower().encode("ascii"), dtype=np.uint8)
         return xxhash.xxh3_128_hexdigest(kernels.join_words(ascii_cps, word_table_for(ascii_cps)).tobytes())
-    cps = np.frombuffer(norm.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    cps = casefold_cps(text)  # NFKC and casefolded (cleaners.folding)
     joined = kernels.join_words(cps, word_table_for(cps))
     return xxhash.xxh3_128_hexdigest(joined.tobytes().decode("utf-32-le").encode("utf-8"))
 

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from cleaners.folding import casefold_cps
 from cleaners.words import word_table_for
 from dedupe import kernels
 
@@ -55,7 +56,7 @@ def text_token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     joined = _SEP.join(texts)
     if joined.count(_SEP) != len(texts) - 1:  # a text carrying the separator itself
         joined = _SEP.join(t.replace(_SEP, " ") for t in texts)
-    cps = np.frombuffer(_normalise(joined).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    cps = casefold_cps(joined)  # NFKC and casefolded (cleaners.folding), as `_normalise` does
     return kernels.hash_tokens(cps, word_table_for(cps), ord(_SEP), len(texts))
 
 
