@@ -8,7 +8,7 @@ import sys
 import time
 from typing import Any, NoReturn
 
-from flows import prefect_env, quickexit
+from flows import prefect_env, quickexit, tempserver
 from flows.config import RunConfig
 
 EPILOG = """\
@@ -136,6 +136,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.batch_files < 1 or args.batch_mb < 1 or args.workers < 1:
         print("newsclean: error: --batch-files, --batch-mb and --workers must be at least 1", file=sys.stderr)
         return 2
+    server = None
+    if not args.no_prefect and not args.dask_address:
+        server = tempserver.start()  # Prefect's temporary server starts while the rest is imported
     try:
         check_dirs(args.raw_dir, args.out_dir)
         from cleaners.patterns import CatalogueError, catalogue_with
@@ -160,7 +163,7 @@ def _run(args: argparse.Namespace) -> int:
                                warn_reject_share=args.warn_reject_share).with_limits(limits)
             manifest = run_pipeline(args.raw_dir, args.out_dir, config, progress=bar)
         else:
-            manifest = _run_flow(args, bar, limits)
+            manifest = _run_flow(args, bar, limits, server)
     except OutputLocked as exc:
         print(f"newsclean: error: {exc}", file=sys.stderr)
         return 3
@@ -190,7 +193,8 @@ def _print_result(args: argparse.Namespace, manifest: dict[str, Any]) -> None:
         print("\n".join(summary_lines(manifest)))
 
 
-def _run_flow(args: argparse.Namespace, bar: _DelayedBar, limits: dict[str, float]) -> dict[str, Any]:
+def _run_flow(args: argparse.Namespace, bar: _DelayedBar, limits: dict[str, float],
+              server: tempserver.TemporaryServer | None = None) -> dict[str, Any]:
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from flows import flow as flow_module
@@ -201,13 +205,15 @@ def _run_flow(args: argparse.Namespace, bar: _DelayedBar, limits: dict[str, floa
         from prefect_dask import DaskTaskRunner
 
         clean_news = clean_news.with_options(task_runner=DaskTaskRunner(address=args.dask_address))  # type: ignore[arg-type]
+    api = tempserver.adopt(server)  # the temporary server the command started first, once it answers
     # The heartbeat thread costs ~1 s per flow call at exit and is of no use to a one-shot run.
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return clean_news(raw_dir=args.raw_dir, out_dir=args.out_dir, batch_files=args.batch_files,
-                                      batch_mb=args.batch_mb, reprocess=args.reprocess, rules=list(args.rules),
-                                      workers=args.workers, max_reject_share=args.max_reject_share,
-                                      warn_reject_share=args.warn_reject_share, dask_address=args.dask_address,
-                                      limits=limits)
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, **api}):
+        manifest: dict[str, Any] = clean_news(
+            raw_dir=args.raw_dir, out_dir=args.out_dir, batch_files=args.batch_files, batch_mb=args.batch_mb,
+            reprocess=args.reprocess, rules=list(args.rules), workers=args.workers,
+            max_reject_share=args.max_reject_share, warn_reject_share=args.warn_reject_share,
+            dask_address=args.dask_address, limits=limits)
+    return manifest
 
 
 def main(argv: list[str] | None = None) -> int:

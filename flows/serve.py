@@ -8,11 +8,8 @@ and stops the server on exit. With PREFECT_API_URL set, it serves against that s
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,15 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from flows.tempserver import free_port, stop_process, stop_with_parent
+
 # Seconds the Prefect runner gets to stop after Ctrl-C (measured: serve exits ~3 s after it)
 # before serve gives up on it, stops the local server and exits anyway.
 STOP_GRACE_S = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_local_server(home: Path, port: int, timeout: float = 120.0) -> subprocess.Popen[bytes]:
@@ -44,7 +37,7 @@ def start_local_server(home: Path, port: int, timeout: float = 120.0) -> subproc
     log = open(home / "server.log", "ab")  # noqa: SIM115 (kept open for the server's lifetime)
     proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
                              "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True, preexec_fn=_stop_with_parent if sys.platform == "linux" else None)
+                            start_new_session=True, preexec_fn=stop_with_parent if sys.platform == "linux" else None)
     deadline = time.monotonic() + timeout
     url = f"http://127.0.0.1:{port}/api/health"
     while time.monotonic() < deadline:
@@ -60,21 +53,8 @@ def start_local_server(home: Path, port: int, timeout: float = 120.0) -> subproc
     raise RuntimeError(f"the local Prefect server did not become healthy in {timeout:.0f} s; see {home}/server.log")
 
 
-def _stop_with_parent() -> None:
-    """Run in the server's process before it starts (Linux): it gets SIGTERM when the serve process
-    dies, so it never outlives serve, even when serve is killed and cannot stop it itself."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    stop_process(proc, grace=15)
 
 
 def exit_after_interrupt(grace: float, cleanup: Callable[[], None]) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.helpers import rows
+from tests.helpers import rows, servers_of
 
 
 def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
@@ -76,8 +76,7 @@ def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path, raw_copy):
 @pytest.mark.flow
 def test_the_main_command_runs_the_prefect_flow_in_ephemeral_mode(tmp_path, raw_copy):
     """What the README's first command does: `newsclean run` with no server started by hand."""
-    env = {"PREFECT_HOME": str(tmp_path / "prefect-home")}
-    env.pop("PREFECT_API_URL", None)
+    env = {"PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO"}
     full_env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | env
     proc = subprocess.run([sys.executable, "-m", "flows", "run", str(raw_copy), str(tmp_path / "out")], cwd=ROOT,
                           capture_output=True, text=True, env=full_env, timeout=300)
@@ -85,6 +84,10 @@ def test_the_main_command_runs_the_prefect_flow_in_ephemeral_mode(tmp_path, raw_
     assert "articles  9 kept" in proc.stdout
     assert "rejects   2" in proc.stdout
     assert "Traceback" not in proc.stderr and "telemetry" not in proc.stderr.lower()
+    # the temporary server was the one the command started first (flows/tempserver.py), not Prefect's
+    # own (which says so at INFO), and it is gone with the command
+    assert "Starting temporary server" not in proc.stderr and "View at" not in proc.stderr
+    assert not servers_of(env["PREFECT_HOME"])
     assert len(rows(tmp_path / "out", "articles")) == 9
     db = sqlite3.connect(Path(env["PREFECT_HOME"]) / "prefect.db")
     assert db.execute("select state_type from flow_run").fetchall() == [("COMPLETED",)]
