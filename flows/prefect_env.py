@@ -17,7 +17,17 @@ DEFAULTS = {
 }
 
 
+PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+LOOPBACK = ("127.0.0.1", "localhost")
+
+
 def configure() -> None:
-    """Set the offline defaults in os.environ unless the user set them."""
+    """Set the offline defaults in os.environ unless the user set them. With an HTTP proxy set,
+    the loopback addresses join NO_PROXY: Prefect's client would otherwise ask the proxy for the
+    temporary server on 127.0.0.1 ('Failed to reach API')."""
     for key, value in DEFAULTS.items():
         os.environ.setdefault(key, value)
+    if any(os.environ.get(k) for k in PROXIES):
+        for key in ("NO_PROXY", "no_proxy"):
+            hosts = [h for h in os.environ.get(key, "").split(",") if h.strip()]
+            os.environ[key] = ",".join(hosts + [h for h in LOOPBACK if h not in hosts])

@@ -77,7 +77,6 @@ class TemporaryServer:
     def __init__(self) -> None:
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0
-        self.ready = False
 
     @property
     def api_url(self) -> str:
@@ -99,19 +98,19 @@ class TemporaryServer:
         import urllib.error
         import urllib.request
 
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through an HTTP(S)_PROXY
         deadline = time.monotonic() + timeout
         while True:
             assert self.process is not None
             code = self.process.poll()
-            if code == PORT_IN_USE:  # another process took the port between our check and uvicorn's bind
+            if code == PORT_IN_USE and time.monotonic() < deadline:  # the port was taken before uvicorn bound it
                 self._launch()
                 continue
             if code is not None:
                 raise RuntimeError(f"the temporary Prefect server exited with code {code} before it answered")
             try:
-                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
+                with direct.open(f"{self.api_url}/health", timeout=2) as response:
                     if response.status == 200:
-                        self.ready = True
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass

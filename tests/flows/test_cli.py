@@ -76,8 +76,10 @@ def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path, raw_copy):
 @pytest.mark.flow
 def test_the_main_command_runs_the_prefect_flow_in_ephemeral_mode(tmp_path, raw_copy):
     """What the README's first command does: `newsclean run` with no server started by hand."""
-    env = {"PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO"}
-    full_env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | env
+    # behind an HTTP proxy (a dead one): the temporary server on 127.0.0.1 is reached directly
+    env = {"PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO",
+           "HTTP_PROXY": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9"}
+    full_env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "NO_PROXY", "no_proxy")} | env
     proc = subprocess.run([sys.executable, "-m", "flows", "run", str(raw_copy), str(tmp_path / "out")], cwd=ROOT,
                           capture_output=True, text=True, env=full_env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]

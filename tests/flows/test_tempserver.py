@@ -79,3 +79,13 @@ def test_the_server_does_not_outlive_a_killed_command(tmp_path):
     while servers_of(home):
         assert time.monotonic() < deadline, "the server outlived the command"
         time.sleep(0.1)
+
+
+def test_loopback_bypasses_a_configured_proxy(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "corp.example")
+    monkeypatch.delenv("no_proxy", raising=False)
+    prefect_env.configure()
+    prefect_env.configure()  # idempotent
+    assert os.environ["NO_PROXY"] == "corp.example,127.0.0.1,localhost"
+    assert os.environ["no_proxy"] == "127.0.0.1,localhost"
