@@ -32,7 +32,10 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-PORT_IN_USE = 3  # uvicorn's exit code when it cannot bind its port (Prefect retries another port)
+# uvicorn's exit code when it cannot bind its port (Prefect relaunches on another port), and also when
+# the application's startup fails (an unwritable PREFECT_HOME, say): relaunched RELAUNCHES times at most
+PORT_IN_USE = 3
+RELAUNCHES = 3
 
 
 def _command(port: int) -> tuple[list[str], dict[str, str]]:
@@ -100,14 +103,17 @@ class TemporaryServer:
 
         direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through an HTTP(S)_PROXY
         deadline = time.monotonic() + timeout
+        relaunched = 0
         while True:
             assert self.process is not None
             code = self.process.poll()
-            if code == PORT_IN_USE and time.monotonic() < deadline:  # the port was taken before uvicorn bound it
+            if code == PORT_IN_USE and relaunched < RELAUNCHES and time.monotonic() < deadline:
+                relaunched += 1  # the port was taken before uvicorn bound it: another one
                 self._launch()
                 continue
-            if code is not None:
-                raise RuntimeError(f"the temporary Prefect server exited with code {code} before it answered")
+            if code is not None:  # Prefect's own launcher relaunches on code 3 until its timeout (90 s)
+                raise RuntimeError(f"the temporary Prefect server exited with code {code} before it answered "
+                                   f"({relaunched + 1} attempts; its errors are above)")
             try:
                 with direct.open(f"{self.api_url}/health", timeout=2) as response:
                     if response.status == 200:

@@ -51,6 +51,19 @@ def test_an_api_url_in_prefect_settings_wins_and_the_early_server_is_stopped():
     assert server.process is None and process.poll() is not None  # stopped, not left behind
 
 
+def test_a_server_whose_startup_keeps_failing_is_given_up_at_once(monkeypatch):
+    """uvicorn exits with 3 for a port in use and for a failed startup (an unwritable PREFECT_HOME):
+    a few relaunches, then a clear error, not the 90 s of the startup timeout."""
+    server = tempserver.TemporaryServer()
+    monkeypatch.setattr(tempserver, "_command", lambda port: (["python3", "-c", "raise SystemExit(3)"], {}))
+    server.start()
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"exited with code 3 before it answered \(4 attempts"):
+        server.wait(90)
+    assert time.monotonic() - started < 30
+    server.stop()
+
+
 def test_a_server_that_dies_before_answering_is_a_clear_error(monkeypatch):
     server = tempserver.TemporaryServer()
     monkeypatch.setattr(tempserver, "_command", lambda port: (["python3", "-c", "raise SystemExit(7)"], {}))
