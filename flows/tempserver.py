@@ -169,7 +169,7 @@ def adopt(server: TemporaryServer | None) -> dict[Any, Any]:
         return {}
     server.wait(float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()))
     updates: dict[Any, Any] = {PREFECT_API_URL: server.api_url}
-    if not PREFECT_UI_URL.value():  # unset: Prefect would derive it from the API's address, but no UI is
-        updates[PREFECT_UI_URL] = ""  # served there: no 'View at' link in the logs (nor from its own server)
+    if not PREFECT_UI_URL.value():  # unset: Prefect would derive it from the API's address, where no UI is
+        updates[PREFECT_UI_URL] = ""  # served: no 'View at' link in the logs, as with its own temporary server
     return updates
 
