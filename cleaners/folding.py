@@ -164,6 +164,8 @@ def normal_forms(lines: Sequence[str]) -> list[str]:
     if not lines:
         return []
     joined = "\n".join(lines)
+    if joined.count("\n") != len(lines) - 1:
+        raise ValueError("normal_forms: a line holds a line break (split lines on '\\n' first)")
     if joined.isascii():
         return _ASCII_DIGIT_RUNS.sub("0", joined.lower()).split("\n")
     ascii_lines = np.fromiter((s.isascii() for s in lines), dtype=np.uint8, count=len(lines))

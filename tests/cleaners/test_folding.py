@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -64,3 +65,8 @@ def test_normal_lines_are_normal_form_line_by_line(lines):
     expected = [normal_form(line) for block in blocks for line in block.split("\n")]
     assert normal_lines(blocks) == expected
     assert folding.normal_forms([normalize_line(line) for block in blocks for line in block.split("\n")]) == expected
+
+
+def test_a_line_with_a_line_break_is_refused():
+    with pytest.raises(ValueError, match="line break"):
+        folding.normal_forms(["one\ntwo", "three"])
