@@ -26,7 +26,8 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
-_PLANE = 0x10000
+from cleaners.words import PLANE, code_points, plane_chars, plane_mask, planes_for
+
 _CHUNK = 256  # casefolded a chunk at a time; only a chunk that changes is looked at per code point
 DIGIT = 1  # `kinds` bits: what `re` takes for \d (Unicode decimal digits)
 SPACE = 2  # what str.split() splits on (str.isspace)
@@ -37,12 +38,12 @@ _SPACE_RE = re.compile(r"\s")  # \s of a str pattern is str.isspace
 @lru_cache(maxsize=17)
 def _plane(plane: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(fold uint32[P, 3], fold length uint8[P], kinds uint8[P]) for the code points of one plane."""
-    base = plane * _PLANE
-    fold = np.zeros((_PLANE, 3), dtype=np.uint32)
-    fold[:, 0] = np.arange(base, base + _PLANE, dtype=np.uint32)
-    flen = np.ones(_PLANE, dtype=np.uint8)
-    every = "".join(map(chr, range(base, base + _PLANE)))
-    for lo in range(0, _PLANE, _CHUNK):
+    base = plane * PLANE
+    fold = np.zeros((PLANE, 3), dtype=np.uint32)
+    fold[:, 0] = np.arange(base, base + PLANE, dtype=np.uint32)
+    flen = np.ones(PLANE, dtype=np.uint8)
+    every = plane_chars(plane)
+    for lo in range(0, PLANE, _CHUNK):
         chunk = every[lo: lo + _CHUNK]
         if chunk.casefold() == chunk:
             continue
@@ -51,10 +52,7 @@ def _plane(plane: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             if folded != ch:
                 flen[i] = len(folded)
                 fold[i, : len(folded)] = [ord(c) for c in folded]
-    kinds = np.zeros(_PLANE, dtype=np.uint8)
-    for rx, bit in ((_DIGIT_RE, DIGIT), (_SPACE_RE, SPACE)):
-        for m in rx.finditer(every):
-            kinds[m.start()] |= bit
+    kinds = plane_mask(_DIGIT_RE, plane) * DIGIT | plane_mask(_SPACE_RE, plane) * SPACE
     return fold, flen, kinds
 
 
@@ -66,7 +64,7 @@ def _tables(planes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def tables_for(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(fold, fold length, kinds) covering every code point of `cps` (casefolding stays in its plane)."""
-    return _tables(int(cps.max()) // _PLANE + 1 if len(cps) else 1)
+    return _tables(planes_for(cps))
 
 
 @njit(cache=True, nogil=True)
@@ -91,11 +89,6 @@ def _fold(cps: np.ndarray, fold: np.ndarray, flen: np.ndarray) -> np.ndarray:
 def nfkc(text: str) -> str:
     """unicodedata.normalize("NFKC", text), without building a new string for text already in NFKC."""
     return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
-
-
-def code_points(text: str) -> np.ndarray:
-    """The text's code points, uint32 (a lone surrogate passes through as its own value)."""
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 def casefold_cps(text: str) -> np.ndarray:

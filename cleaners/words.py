@@ -20,18 +20,40 @@ from numba import njit
 
 _WORD = re.compile(r"\w+")
 _SEP = "\n"  # joins the lines for the compiled pass; not a word character
-_PLANE = 0x10000  # code points per Unicode plane; plane 0 is the Basic Multilingual Plane
+PLANE = 0x10000  # code points per Unicode plane; plane 0 is the Basic Multilingual Plane
 _PLANES = 17
+
+
+def plane_chars(plane: int) -> str:
+    """Every code point of one plane, in order, as one string (for building per-plane tables)."""
+    return "".join(map(chr, range(plane * PLANE, (plane + 1) * PLANE)))
+
+
+def plane_mask(rx: re.Pattern[str], plane: int) -> np.ndarray:
+    """uint8 per code point of one plane: 1 where `rx` (a character class, or a run of one) matches."""
+    table = np.zeros(PLANE, dtype=np.uint8)
+    for m in rx.finditer(plane_chars(plane)):
+        table[m.start(): m.end()] = 1
+    return table
+
+
+def planes_for(cps: np.ndarray) -> int:
+    """How many planes, from the first, a table needs to cover every code point in `cps`. An array
+    of one or two bytes a code point (ASCII text as bytes) cannot leave the first plane: not scanned."""
+    if cps.dtype.itemsize <= 2 or not len(cps):
+        return 1
+    return int(cps.max()) // PLANE + 1
+
+
+def code_points(text: str) -> np.ndarray:
+    """The text's code points, uint32 (a lone surrogate passes through as its own value)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 @lru_cache(maxsize=_PLANES)
 def _plane_table(plane: int) -> np.ndarray:
     """uint8 per code point of one plane: 1 where `re` takes it for `\\w` (a few milliseconds)."""
-    table = np.zeros(_PLANE, dtype=np.uint8)
-    every = "".join(map(chr, range(plane * _PLANE, (plane + 1) * _PLANE)))
-    for m in _WORD.finditer(every):
-        table[m.start(): m.end()] = 1
-    return table
+    return plane_mask(_WORD, plane)
 
 
 @lru_cache(maxsize=4)
@@ -48,11 +70,8 @@ def word_table() -> np.ndarray:
 def word_table_for(cps: np.ndarray) -> np.ndarray:
     """A `word_table` that covers every code point in `cps`: the planes up to the highest one among
     them, built on first use. Text with an emoji (plane 1) needs two planes, not all seventeen:
-    building the whole table cost every worker 0.25 s the first time a page held one. An array of
-    one or two bytes a code point (ASCII text as bytes) cannot leave the first plane: not scanned."""
-    if cps.dtype.itemsize <= 2 or not len(cps):
-        return _word_table(1)
-    return _word_table(int(cps.max()) // _PLANE + 1)
+    building the whole table cost every worker 0.25 s the first time a page held one (`planes_for`)."""
+    return _word_table(planes_for(cps))
 
 
 @njit(cache=True, nogil=True)
@@ -83,7 +102,7 @@ def word_counts(texts: Sequence[str]) -> list[int]:
     joined = _SEP.join(texts)
     if joined.count(_SEP) != len(texts) - 1:  # a text with a line break of its own: one regex call per text
         return [len(_WORD.findall(t)) for t in texts]
-    cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    cps = code_points(joined)
     return _run_counts(cps, word_table_for(cps), ord(_SEP), len(texts)).tolist()
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flows.tempserver import free_port, stop_process, stop_with_parent
+from flows.tempserver import answers, free_port, stop_process, stop_with_parent
 
 # Seconds the Prefect runner gets to stop after Ctrl-C (measured: serve exits ~3 s after it)
 # before serve gives up on it, stops the local server and exits anyway.
@@ -27,8 +27,6 @@ STOP_GRACE_S = 20.0
 
 def start_local_server(home: Path, port: int, timeout: float = 120.0) -> subprocess.Popen[bytes]:
     """Start `prefect server start` on 127.0.0.1:port with its own PREFECT_HOME; return once healthy."""
-    import httpx
-
     home.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "DO_NOT_TRACK": "1", "PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port),
@@ -43,11 +41,8 @@ def start_local_server(home: Path, port: int, timeout: float = 120.0) -> subproc
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the local Prefect server exited with status {proc.returncode}; see {home}/server.log")
-        try:
-            if httpx.get(url, timeout=2.0).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
+        if answers(url):
+            return proc
         time.sleep(0.5)
     stop_server(proc)
     raise RuntimeError(f"the local Prefect server did not become healthy in {timeout:.0f} s; see {home}/server.log")

@@ -74,6 +74,19 @@ def stop_process(process: subprocess.Popen[bytes], grace: float) -> None:
             process.wait()
 
 
+def answers(health_url: str) -> bool:
+    """Whether a Prefect server's health check answers 200 (asked directly, never through a proxy)."""
+    import urllib.error
+    import urllib.request
+
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with direct.open(health_url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
 class TemporaryServer:
     """A temporary Prefect API server in a subprocess, started early (see the module docstring)."""
 
@@ -98,10 +111,6 @@ class TemporaryServer:
 
     def wait(self, timeout: float) -> None:
         """Until the server answers its health check; RuntimeError when it exits or `timeout` passes."""
-        import urllib.error
-        import urllib.request
-
-        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through an HTTP(S)_PROXY
         deadline = time.monotonic() + timeout
         relaunched = 0
         while True:
@@ -114,12 +123,8 @@ class TemporaryServer:
             if code is not None:  # Prefect's own launcher relaunches on code 3 until its timeout (90 s)
                 raise RuntimeError(f"the temporary Prefect server exited with code {code} before it answered "
                                    f"({relaunched + 1} attempts; its errors are above)")
-            try:
-                with direct.open(f"{self.api_url}/health", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
+            if answers(f"{self.api_url}/health"):
+                return
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"timed out after {timeout:.0f} s waiting for the temporary Prefect server "
