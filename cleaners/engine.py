@@ -51,7 +51,7 @@ from cleaners.captions import (
     is_relative_dateline,
 )
 from cleaners.normalize import normalize_line, prose_case
-from cleaners.patterns import Catalogue, matcher_for
+from cleaners.patterns import Catalogue, Rule, matcher_for
 from cleaners.recurring import recurring_keys_of, scopes_of
 from cleaners.words import word_count, word_counts
 
@@ -309,7 +309,10 @@ def clean_article(blocks: Sequence[str], *, title: str = "", site: str | None = 
     author, dateline = rule_captions(lines)
     matcher = matcher_for(site, catalogue)
     scopes = scopes_of(site)
-    matched = [matcher.match(ln.text) if not ln.reason else None for ln in lines]
+    unjudged = [i for i, ln in enumerate(lines) if not ln.reason]
+    matched: list[Rule | None] = [None] * len(lines)
+    for i, rule in zip(unjudged, matcher.match_many([lines[i].text for i in unjudged]), strict=True):
+        matched[i] = rule
     edge_only: list[int] = []
     for i, (ln, rule) in enumerate(zip(lines, matched, strict=True)):
         if ln.reason:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import importlib
+import itertools
 import logging
 import re
 import sys
@@ -356,9 +357,6 @@ def _alternation_of(patterns: Sequence[tuple[int, str]]) -> str:
     return "|".join(f"(?P<r{i}>{'|'.join(f'(?:{p})' for p in pats)})" for i, pats in sorted(by_rule.items()))
 
 
-# Line lengths that cut the floating patterns' literal search: a line longer than a band's floor looks
-# only for the literals of patterns that can match that many characters (most stop at 130-450).
-FLOATING_BANDS = (128, 256, 384, 512)
 # A line's first characters pick the patterns tried on it (`Matcher._for_prefix`): 'The council said'
 # tries only the few that can start with 'The'. At most PREFIX_CACHE prefixes are remembered.
 PREFIX_CHARS = 3
@@ -416,16 +414,14 @@ class Matcher:
         # the patterns that can start with a character outside ASCII (`_for_non_ascii`)
         self._non_ascii_members = tuple(k for k, f in enumerate(self._starts)
                                         if f is None or any(ch == NON_ASCII_CLASS or not ch.isascii() for ch in f))
-        # one search for any floating pattern's literal: most lines hold none and skip them all; a line
-        # that holds some tries only the patterns owning them (`owners`: literal index -> positions in
-        # self.floating). A long line searches only for the literals of the patterns that can match
-        # that many characters.
-        self.needles_by_band: list[tuple[ahocorasick_rs.AhoCorasick, list[tuple[int, ...]]] | None] = []
-        for floor in (0, *FLOATING_BANDS):
-            literals = sorted({n for _, ns, _, width in self.floating if width > floor for n in ns})
-            owners = [tuple(j for j, (_, ns, _, width) in enumerate(self.floating) if width > floor and lit in ns)
-                      for lit in literals]
-            self.needles_by_band.append((ahocorasick_rs.AhoCorasick(literals), owners) if literals else None)
+        # one search for any floating pattern's literal over all the lines of an article
+        # (`match_many`): most lines hold none and skip them all; a line that holds some tries only
+        # the patterns owning them (`owners`: literal index -> positions in self.floating) that can
+        # match that many characters
+        literals = sorted({n for _, ns, _, _ in self.floating for n in ns})
+        owners = [tuple(j for j, (_, ns, _, _) in enumerate(self.floating) if lit in ns) for lit in literals]
+        self.needles: tuple[ahocorasick_rs.AhoCorasick, list[tuple[int, ...]]] | None = (
+            (ahocorasick_rs.AhoCorasick(literals), owners) if literals else None)
 
     @cached_property
     def builtin_regex(self) -> tuple[re.Pattern[str], ...]:
@@ -516,9 +512,43 @@ class Matcher:
 
     def match(self, line: str) -> Rule | None:
         """The first rule whose pattern matches the whole (decoration-stripped) line, else None."""
-        key = match_key(line)
-        if not key:
-            return None
+        return self.match_many((line,))[0]
+
+    def match_many(self, lines: Sequence[str]) -> list[Rule | None]:
+        """`match` of each line, in order: the same rules, with the floating patterns' literals
+        searched once over all the lines (one automaton call an article instead of one a line)."""
+        keys = [match_key(line) for line in lines]
+        found = [self._cut_match(key) if key else len(self.rules) for key in keys]
+        first = self.floating[0][0] if self.floating else len(self.rules)
+        todo = [k for k, (key, f) in enumerate(zip(keys, found, strict=True)) if key and f > first]
+        if todo and self.needles is not None:
+            automaton, owners = self.needles
+            lowered = [keys[k].lower() for k in todo]
+            starts = list(itertools.accumulate((len(s) + 1 for s in lowered[:-1]), initial=0))
+            # one search over the lines joined by line breaks; a hit across two lines (a literal
+            # holding a line break) would only add a candidate that its full match then rejects
+            candidates: dict[int, set[int]] = {}
+            for lit, start, _ in automaton.find_matches_as_indexes("\n".join(lowered), overlapping=True):
+                candidates.setdefault(bisect.bisect_right(starts, start) - 1, set()).update(owners[lit])
+            for pos, js in candidates.items():
+                k = todo[pos]
+                found[k] = self._floating_match(keys[k], found[k], js)
+        return [self.rules[f] if f < len(self.rules) else None for f in found]
+
+    def _floating_match(self, key: str, found: int, candidates: set[int]) -> int:
+        """The first floating pattern among `candidates` (positions in self.floating, from the line's
+        literals) that matches the whole key, if its rule comes before rule `found`; else `found`."""
+        for j in sorted(candidates):
+            i, _, rx, width = self.floating[j]
+            if i >= found:
+                break
+            if width >= len(key) and rx.fullmatch(key):
+                return i
+        return found
+
+    def _cut_match(self, key: str) -> int:
+        """The index of the first rule that a user pattern or a built-in pattern of the key's cut of
+        the alternation (not the floating patterns) matches on the whole key; len(self.rules) if none."""
         m = None
         if self.user_regex is not None:
             try:
@@ -526,7 +556,7 @@ class Matcher:
             except TimeoutError:
                 log.warning("user debris patterns timed out on a line of %d characters; line kept", len(key))
         if m is not None and m.lastgroup is not None:
-            return self.rules[int(m.lastgroup[1:])]
+            return int(m.lastgroup[1:])
         # an ASCII first character picks its cut of the alternation by the line's first characters;
         # any other, the patterns that can start outside ASCII
         if key[0].isascii():
@@ -534,25 +564,11 @@ class Matcher:
             cut = self._by_prefix[prefix] if prefix in self._by_prefix else self._for_prefix(prefix)
         else:
             cut = self._for_non_ascii(key[0])
-        found = len(self.rules)
         for rx in cut:  # in catalogue order: the first that matches names the first matching rule
             m = rx.fullmatch(key)
             if m is not None and m.lastgroup is not None:
-                found = int(m.lastgroup[1:])
-                break
-        if self.floating and found > self.floating[0][0]:
-            band = self.needles_by_band[bisect.bisect_left(FLOATING_BANDS, len(key))]
-            if band is not None:
-                automaton, owners = band
-                hits = automaton.find_matches_as_indexes(key.lower(), overlapping=True)
-                for j in sorted({j for k, _, _ in hits for j in owners[k]}):
-                    i, _, rx, width = self.floating[j]
-                    if i >= found:
-                        break
-                    if width >= len(key) and rx.fullmatch(key):
-                        found = i
-                        break
-        return self.rules[found] if found < len(self.rules) else None
+                return int(m.lastgroup[1:])
+        return len(self.rules)
 
 
 @cache

@@ -200,6 +200,30 @@ def test_a_line_starting_outside_ascii_gets_the_rule_one_alternation_picks(first
     _assert_every_matcher_picks_the_reference_rule(first + glue + rest)
 
 
+def _reference_rule(text: str) -> str | None:
+    from cleaners.patterns import match_key
+
+    key = match_key(text)
+    m = _REFERENCE.fullmatch(key) if key else None
+    return builtin_catalogue().rules[int(m.lastgroup[1:])].name if m and m.lastgroup else None
+
+
+_LINE = st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=30)), max_size=4).map(" ".join)
+
+
+@SETTINGS
+@given(st.lists(st.one_of(_LINE, st.sampled_from(_NON_ASCII_FIRST).flatmap(lambda c: _LINE.map(lambda s: c + s))),
+                max_size=12))
+@example(["Read more", "x" * 600 + " newsletter", "Sign up for our newsletter", "", "İİ read more"])
+@example([f"Paragraph {i} of the story." for i in range(25)] + ["Text and photos: all rights reserved", "End"])
+def test_matching_an_articles_lines_together_picks_each_lines_own_rule(lines):
+    """`match_many` searches the floating patterns' literals once over all the lines (long and short
+    ones, empty keys, lines holding line breaks): each line still gets the rule one alternation
+    names for it alone."""
+    for matcher in (_EAGER, _LAZY):
+        assert [r.name if r else None for r in matcher.match_many(lines)] == [_reference_rule(t) for t in lines]
+
+
 @SETTINGS
 @given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20), st.booleans()), max_size=50),
        st.integers(1, 6), st.integers(1, 6), st.sampled_from([0.0, 0.5, 1.0]))
