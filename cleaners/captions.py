@@ -123,9 +123,21 @@ _GLUED_LABEL = re.compile(r"(?P<caption>.{8,600}?[a-z)\]])(?P<credit>(?:Credit|P
 _CREDIT_DOTS = re.compile(r"^(credit|photo|image)\s*(?:\.{2,}|…)\s*", re.IGNORECASE)
 
 
+# Either form needs one of these: the caption's last character (`_GLUED`) or the label's colon
+# (`_GLUED_LABEL`). Most lines that end without a full stop (headings, labels) hold none.
+_GLUED_NEEDS = re.compile(r"[.!?”\"’:]")
+
+
 def has_glued_credit(line: str) -> bool:
     """True for a caption sentence followed by a photo credit without brackets: '... in New York.Reuters'."""
     s = line.strip()
+    if not s or s[-1] in '.!?…"”’' or _GLUED_NEEDS.search(s) is None:
+        return False
+    return _glued_credit_by_patterns(s)
+
+
+def _glued_credit_by_patterns(s: str) -> bool:
+    """has_glued_credit of a stripped line, by its patterns alone (the definition)."""
     if not s or s[-1] in '.!?…"”’' or _GLUED_MARKER.search(s, max(0, len(s) - 130)) is None:
         return False  # a credit ends the line, without a full stop, and names itself in the last 120 characters
     m = _GLUED.fullmatch(s) or _GLUED_LABEL.fullmatch(s)

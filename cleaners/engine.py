@@ -136,7 +136,21 @@ class _Line:
 
 
 def _sentence(text: str) -> bool:
-    """The line ends as a sentence does (or as a paragraph continued overleaf, or with the wire's credit)."""
+    """The line ends as a sentence does (or as a paragraph continued overleaf, or with the wire's credit).
+
+    Most lines are prose ending with a full stop, a '!' or a '?' that is not part of an ellipsis:
+    `_SENTENCE_END` holds and `_ELLIPSIS_END` (which ends with '...', '…' or a bracket) cannot, so
+    they are answered without a regex (`_sentence_by_patterns` is the definition)."""
+    last = text[-1:]
+    if last in _FINAL_STOPS and last and (last != "." or text[-2:-1] != "."):
+        return True
+    return _sentence_by_patterns(text)
+
+
+_FINAL_STOPS = "!?。！？."  # each ends a sentence alone (`_SENTENCE_END`'s first branch)
+
+
+def _sentence_by_patterns(text: str) -> bool:
     tail = max(0, len(text) - 16)  # both patterns end the line: search only its last characters
     sentence = bool(_SENTENCE_END.search(text, tail)) and not _ELLIPSIS_END.search(text, tail)
     if not sentence and _CONTINUED.search(text, max(0, len(text) - 40)):

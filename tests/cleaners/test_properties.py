@@ -374,3 +374,42 @@ def test_normalize_line_is_its_three_substitutions(text):
     expected = re.sub(r" {2,}", " ", re.sub(r"[\u200c\u200d\u2060\u00ad]", "",
                                                re.sub(r"[\t\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff]+", " ", nfc)))
     assert normalize_line(text) == expected.strip()
+
+
+_ENDINGS = st.text(alphabet="ab .!?。！？…\"'”’»)]:\n\t", max_size=6)
+
+
+@SETTINGS
+@given(st.one_of(st.text(max_size=60), st.tuples(st.text(max_size=40), _ENDINGS).map("".join),
+                 st.tuples(st.sampled_from(_PIECES), _ENDINGS).map("".join)))
+@example("It rained.")
+@example("It rained..")
+@example("Wait...")
+@example("Wait…")
+@example("Really?!")
+@example("... less visible to radar. Continued...")
+def test_a_lines_sentence_end_is_its_patterns_answer(text):
+    """Lines that end with a lone full stop, '!' or '?' are sentences without asking the patterns: the
+    same answer as the patterns give (an ellipsis, a closing quote or bracket, a wire credit go to them)."""
+    from cleaners.engine import _sentence, _sentence_by_patterns
+
+    assert _sentence(text) == _sentence_by_patterns(text)
+
+
+_CREDITS = ["Reuters", "AP Photo/Evan Vucci", "Photo: Getty Images", "Credit...Doug Mills/The New York Times",
+            "Photograph by Robyn Beck/AFP/Getty Images", "Credit: Getty - Contributor", "Photo / Reuters", "EPA"]
+
+
+@SETTINGS
+@given(st.one_of(st.text(max_size=80),
+                 st.tuples(st.text(max_size=30), st.sampled_from(["", ".", "!", "?", "”", '"', "’", ":", " "]),
+                           st.sampled_from(_CREDITS), st.sampled_from(["", " ", ":", "."])).map("".join)))
+@example("The mayor speaks at a rally in New York.Reuters")
+@example("after a hunter killed and ate a rabbitCredit: Getty - Contributor")
+@example("Crowds gather outside the court on Monday AP")
+def test_a_glued_credit_is_found_exactly_as_its_patterns_find_it(line):
+    """The quick test before the patterns (a caption's last character or a label's colon) only skips
+    lines the patterns would refuse."""
+    from cleaners.captions import _glued_credit_by_patterns, has_glued_credit
+
+    assert has_glued_credit(line) == _glued_credit_by_patterns(line.strip())
