@@ -7,7 +7,8 @@ stable 64-bit integer, once per site (when the site is known) and once globally.
 
 The pipeline counts keys in two passes (cleaners only define the keys and the decision):
 1. for every article, `article_line_keys` gives each distinct key once, with whether the line
-   reads as body text there (a long sentence-like paragraph);
+   reads as body text there (a long sentence-like paragraph); `KeyTally` sums that over a batch
+   of articles in arrays;
 2. `is_recurring` decides from the counts: a key is boilerplate when it occurs in at least
    `site_min` distinct articles of one site (or `global_min` articles overall) AND in at most
    `max_body_share` of its occurrences it read as body text. So a line is never removed on the
@@ -112,6 +113,54 @@ def article_line_keys(blocks: Sequence[str], site: str | None,
             prev = out.get(k)
             out[k] = (sc != GLOBAL_SCOPE, body or (prev is not None and prev[1]))
     return out
+
+
+class KeyTally:
+    """The line-key counts of many articles, as `article_line_keys` per article summed per key would
+    give them, kept as flat lists while articles come and summed once in arrays (`counts`).
+
+    Per key: whether it is a site-scope key, in how many of the added articles it occurs, and in how
+    many of those it read as body text (any of its lines there). `add` costs each line a test and
+    three list extensions; the per-article dictionary and the per-key sums that a Python loop
+    paid (~150 µs an article of 34 lines) are sorting and segment sums over the whole batch."""
+
+    def __init__(self) -> None:
+        self._keys: list[int] = []
+        self._site: list[bool] = []
+        self._body: list[bool] = []
+        self._article: list[int] = []
+        self.articles = 0
+
+    def add(self, norms: Sequence[str], keys: Sequence[tuple[int, ...]], site: str | None) -> None:
+        """One article: its lines' normal forms (`normal_lines`) and keys (`line_keys` for `site`)."""
+        flags = tuple(sc != GLOBAL_SCOPE for sc in scopes_of(site))
+        n = len(self._keys)
+        for norm, ks in zip(norms, keys, strict=True):
+            if ks:
+                self._keys.extend(ks)
+                self._site.extend(flags)
+                self._body.extend((_reads_as_body(norm),) * len(ks))
+        self._article.extend((self.articles,) * (len(self._keys) - n))
+        self.articles += 1
+
+    def counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(keys uint64 ascending, is a site-scope key bool, articles int64, articles as body int64)."""
+        keys = np.array(self._keys, dtype=np.uint64)
+        if not len(keys):
+            return keys, np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        article = np.array(self._article, dtype=np.int64)
+        order = np.lexsort((article, keys))
+        keys, article = keys[order], article[order]
+        body = np.array(self._body, dtype=np.int8)[order]
+        site = np.array(self._site, dtype=np.int8)[order]
+        # one entry per (key, article): the line read as body there if any of its copies did
+        first = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]) | (article[1:] != article[:-1])])
+        keys, body, site = keys[first], np.maximum.reduceat(body, first), np.maximum.reduceat(site, first)
+        # then one per key
+        start = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        n = np.diff(np.r_[start, len(keys)])
+        return (keys[start], np.maximum.reduceat(site, start).astype(bool), n.astype(np.int64),
+                np.add.reduceat(body.astype(np.int64), start))
 
 
 def fingerprint(blocks: Sequence[str], norms: Sequence[str] | None = None) -> int:

@@ -68,7 +68,7 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
     line_keys: list[list[tuple[int, ...]]] = []  # aligned with articles when learning
     rej_rows: list[dict[str, Any]] = []
     rejects: Counter[str] = Counter()
-    counts: dict[int, list[int]] = {}
+    tally = recurring.KeyTally()  # line-key counts of the batch's distinct stories
     fingerprints: set[int] = set()
     digests: dict[str, str] = {}
     learn = spec.config.recurring_site_min > 0 or spec.config.recurring_global_min > 0
@@ -94,14 +94,7 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
                 fp = recurring.fingerprint(art.blocks, norms)
                 if fp not in fingerprints:
                     fingerprints.add(fp)
-                    for key, (site_scope, body) in recurring.article_line_keys(
-                            art.blocks, art.domain or art.site, norms=norms, keys=lk).items():
-                        c = counts.get(key)
-                        if c is None:
-                            counts[key] = [int(site_scope), 1, int(body)]
-                        else:
-                            c[1] += 1
-                            c[2] += body
+                    tally.add(norms, lk, art.domain or art.site)
                 t["line_counts"] += time.perf_counter() - t0
         if f.start != 0:
             continue  # the ledger row of a sliced file comes with its first slice
@@ -119,13 +112,13 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
     if extracted:
         t["html_extract"] = extracted  # trafilatura's share of ingest
     t0 = time.perf_counter()
+    keys, site_scope, n_articles, n_body = tally.counts()
+    t["line_counts"] += time.perf_counter() - t0
+    t0 = time.perf_counter()
     write_pickle_atomic((articles, line_keys if learn else None), Path(res.raw_path))
     write_table_atomic(to_table(rej_rows, REJECTS), Path(res.rejects_path))
-    keys = list(counts)
-    write_table_atomic(pa.table({
-        "key": pa.array(keys, pa.uint64()), "site_scope": pa.array([bool(counts[k][0]) for k in keys]),
-        "n": pa.array([counts[k][1] for k in keys], pa.int64()), "n_body": pa.array([counts[k][2] for k in keys], pa.int64()),
-    }, schema=LINE_COUNTS), Path(res.counts_path))
+    write_table_atomic(pa.table({"key": keys, "site_scope": site_scope, "n": n_articles, "n_body": n_body},
+                                schema=LINE_COUNTS), Path(res.counts_path))
     t["stage_write"] += time.perf_counter() - t0
     res.articles, res.rejects, res.reject_reasons = len(articles), len(rej_rows), dict(rejects)
     res.seconds = dict(t)

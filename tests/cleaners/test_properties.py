@@ -249,6 +249,33 @@ def test_line_keys_from_precomputed_normal_lines_are_the_same(bs, site):
     assert recurring.article_line_keys(bs, site, norms=norms) == recurring.article_line_keys(bs, site)
 
 
+_STORY = st.lists(st.one_of(line, st.sampled_from(["Share this", "Read more", "Photo: AP", BODY, BODY.upper()])),
+                  max_size=8)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(_STORY, st.sampled_from([None, "example.com", "www.News.example", "other.example"])),
+                max_size=12))
+def test_the_key_tally_counts_what_article_line_keys_give_summed_per_key(stories):
+    """KeyTally's arrays hold, per key, what summing `article_line_keys` over the articles gives: its
+    scope, the articles holding it, and those where it read as body text (a line repeated within an
+    article counts once there)."""
+    from cleaners import recurring
+
+    expected: dict[int, list[int]] = {}
+    tally = recurring.KeyTally()
+    for lines, site in stories:
+        norms = recurring.normal_lines(lines)
+        tally.add(norms, recurring.line_keys(norms, site), site)
+        for key, (site_scope, body) in recurring.article_line_keys(lines, site).items():
+            c = expected.setdefault(key, [int(site_scope), 0, 0])
+            c[1] += 1
+            c[2] += body
+    keys, site_scope, n, n_body = tally.counts()
+    assert keys.tolist() == sorted(expected) and tally.articles == len(stories)
+    assert {k: [int(s), int(a), int(b)] for k, s, a, b in zip(keys.tolist(), site_scope, n, n_body, strict=True)} == expected
+
+
 @given(blocks, st.sampled_from([None, "example.com"]), st.integers(1, 3))
 def test_cleaning_with_the_line_keys_ingest_computed_is_cleaning_without(bs, site, every):
     """clean_article looks a line's recurring keys up from `line_keys` (computed once, when they are
