@@ -99,10 +99,31 @@ class Collapsed:
     n_tokens: list[int] = field(default_factory=list)
 
 
-@dataclass
 class _Para:
-    tokens: list[int]  # token hashes: compared, counted and grouped as the words they stand for
-    shingles: np.ndarray  # unique shingle hashes
+    """One paragraph's token hashes (compared, counted and grouped as the words they stand for) and
+    its set of shingle hashes. The hashes stay a view of the article's array: most paragraphs are
+    only counted (`n`) and grouped by their exact wording (`wording`); the list of Python ints
+    (`tokens`) is made only for those compared word by word (~70 µs an article when every
+    paragraph had one)."""
+
+    __slots__ = ("hashes", "n", "shingles", "_tokens")
+
+    def __init__(self, hashes: np.ndarray, shingles: np.ndarray) -> None:
+        self.hashes = hashes  # uint32 token hashes, in order
+        self.n = len(hashes)
+        self.shingles = shingles  # unique shingle hashes
+        self._tokens: list[int] | None = None
+
+    @property
+    def tokens(self) -> list[int]:
+        if self._tokens is None:
+            self._tokens = self.hashes.tolist()
+        return self._tokens
+
+    @property
+    def wording(self) -> bytes:
+        """Equal for two paragraphs exactly when their token hashes are (the array's bytes)."""
+        return self.hashes.tobytes()
 
 
 def _prepare(texts: Sequence[str], k: int) -> tuple[list[_Para], np.ndarray, np.ndarray]:
@@ -110,7 +131,9 @@ def _prepare(texts: Sequence[str], k: int) -> tuple[list[_Para], np.ndarray, np.
     signatures' input: `paragraph_signatures`)."""
     th, counts = text_token_hashes(texts)  # every paragraph tokenised and hashed in one pass
     flat, offsets = shingle_sets_flat(th, counts, k)  # and its shingle set
-    return [_Para(t, flat[offsets[i]: offsets[i + 1]]) for i, t in enumerate(split_counts(th, counts))], flat, offsets
+    ends = np.cumsum(counts).tolist()
+    starts, cuts = [0, *ends][: len(ends)], offsets.tolist()
+    return [_Para(th[a:b], flat[cuts[i]: cuts[i + 1]]) for i, (a, b) in enumerate(zip(starts, ends, strict=True))], flat, offsets
 
 
 def _exact(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -128,13 +151,13 @@ _SENTENCE_END = re.compile(r"""[.!?。！？]["'”’»)\]]*\s*$""")
 
 def refrains(texts: Sequence[str], paras: Sequence[_Para], params: CollapseParams) -> set[int]:
     """Indexes of sentences that recur word for word `refrain_copies` or more times (protected)."""
-    groups: dict[tuple[int, ...], list[int]] = {}
+    groups: dict[bytes, list[int]] = {}
     for i, p in enumerate(paras):
-        if p.tokens:
-            groups.setdefault(tuple(p.tokens), []).append(i)
+        if p.n:
+            groups.setdefault(p.wording, []).append(i)
     out: set[int] = set()
     for g in groups.values():  # the text tests only where there are enough word-for-word copies
-        g = [i for i in g if _SENTENCE_END.search(texts[i]) or len(paras[i].tokens) >= 2 * params.min_words
+        g = [i for i in g if _SENTENCE_END.search(texts[i]) or paras[i].n >= 2 * params.min_words
              and prose_case(texts[i])] if len(g) >= params.refrain_copies else []
         if len(g) >= params.refrain_copies:
             out.update(g)
@@ -160,7 +183,7 @@ def duplicate_groups(paras: Sequence[_Para], params: CollapseParams, sigs: np.nd
     if n < 2:
         return uf, sims, swaps
     sizes = np.array([len(p.shingles) for p in paras], dtype=np.float64)
-    lens = np.array([len(p.tokens) for p in paras], dtype=np.int64)
+    lens = np.array([p.n for p in paras], dtype=np.int64)
     out = (sigs == EMPTY).all(axis=1) | (lens < params.min_words)  # short lines: _collapse_adjacent_short
     if protected:
         out[list(protected)] = True
@@ -200,7 +223,7 @@ def collapse(paragraphs: Sequence[str], captions: Sequence[str] = (),
     sigs = paragraph_signatures(flat, offsets, hasher)
     uf, sims, swaps = duplicate_groups(paras, params, sigs, refrains(paragraphs, paras, params))
     result = Collapsed([], [], signatures=sigs, shingles=[p.shingles for p in paras],
-                       n_tokens=[len(p.tokens) for p in paras])
+                       n_tokens=[p.n for p in paras])
     found = uf.groups()
     template = _templates(found, swaps, paras, params)
     groups: list[list[int]] = []
@@ -216,7 +239,7 @@ def collapse(paragraphs: Sequence[str], captions: Sequence[str] = (),
             result.texts.append(paragraphs[first])
             result.sources.append(first)
             continue
-        best = max(group, key=lambda i: (len(paras[i].tokens), -i))
+        best = max(group, key=lambda i: (paras[i].n, -i))
         result.kept.append(first)
         result.texts.append(paragraphs[best])
         result.sources.append(best)
@@ -239,8 +262,8 @@ def _collapse_adjacent_short(result: Collapsed, paras: Sequence[_Para], params: 
     """
     keep: list[int] = []
     for slot, (idx, src) in enumerate(zip(result.kept, result.sources, strict=True)):
-        toks = paras[src].tokens
-        if keep and toks and len(toks) < params.min_words and toks == paras[result.sources[keep[-1]]].tokens:
+        para = paras[src]
+        if keep and 0 < para.n < params.min_words and para.tokens == paras[result.sources[keep[-1]]].tokens:
             result.dropped.append(Dropped(idx, result.kept[keep[-1]], 1.0))
             continue
         keep.append(slot)
@@ -262,9 +285,11 @@ def _drop_short_caption_repeats(result: Collapsed, paras: Sequence[_Para], param
     cap_tokens = split_counts(*text_token_hashes(result.captions))
     keep: list[int] = []
     for slot, (idx, src) in enumerate(zip(result.kept, result.sources, strict=True)):
+        if not 0 < paras[src].n < params.min_words:
+            keep.append(slot)
+            continue
         toks = paras[src].tokens
-        if 0 < len(toks) < params.min_words and any(
-                t == toks or (min(len(t), len(toks)) >= 3 and within_one_word(t, toks)) for t in cap_tokens):
+        if any(t == toks or (min(len(t), len(toks)) >= 3 and within_one_word(t, toks)) for t in cap_tokens):
             result.dropped.append(Dropped(idx, -1, 1.0))
             continue
         keep.append(slot)
@@ -348,11 +373,11 @@ def _collapse_captions(captions: Sequence[str], params: CollapseParams, hasher: 
     # short captions and credits re-printed with one word more or less ("January 18, 2008 - 5:44PM")
     for i in range(len(paras)):
         for j in range(i + 1, len(paras)):
-            if min(len(paras[i].tokens), len(paras[j].tokens)) >= 3 and within_one_word(paras[i].tokens, paras[j].tokens):
+            if min(paras[i].n, paras[j].n) >= 3 and within_one_word(paras[i].tokens, paras[j].tokens):
                 uf.union(i, j)
     out: list[tuple[int, str]] = []
     for group in uf.groups():
         g = sorted(group)
-        best = max(g, key=lambda i: (len(paras[i].tokens), -i))
+        best = max(g, key=lambda i: (paras[i].n, -i))
         out.append((g[0], captions[best]))
     return [text for _, text in sorted(out)]
