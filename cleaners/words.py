@@ -106,6 +106,34 @@ def word_counts(texts: Sequence[str]) -> list[int]:
     return _run_counts(cps, word_table_for(cps), ord(_SEP), len(texts)).tolist()
 
 
+# Every code point `str.isspace` (hence `str.split`) takes for whitespace is below SPACE_LIMIT
+# (U+3000, the ideographic space, is the last; a test checks all of Unicode).
+SPACE_LIMIT = 0x3001
+_SPACE = np.array([chr(c).isspace() for c in range(SPACE_LIMIT)], dtype=np.bool_)
+
+
+@njit(cache=True, nogil=True)
+def _split_runs(cps: np.ndarray, space: np.ndarray) -> int:
+    """The runs of code points that are not whitespace (`space`, indexed below its length)."""
+    n = 0
+    inside = False
+    limit = space.shape[0]
+    for i in range(cps.shape[0]):
+        c = cps[i]
+        if c < limit and space[c]:
+            inside = False
+        elif not inside:
+            n += 1
+            inside = True
+    return n
+
+
+def split_count(text: str) -> int:
+    """len(text.split()) without making the strings: the runs of non-whitespace code points, in
+    one compiled pass (every article's `word_count`; ~50 -> ~20 µs for a generated article)."""
+    return _split_runs(code_points(text), _SPACE)
+
+
 # ASCII bytes of word characters (\w: letters, digits, '_') become 'a', all others a space: an ASCII
 # line's words are then the runs of 'a' that bytes.split() counts, twice as fast as a regex findall.
 _ASCII_WORDS = bytes(ord("a") if chr(i).isalnum() or chr(i) == "_" else ord(" ") for i in range(128)) + b" " * 128

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 import cleaners
 from cleaners import patterns, recurring
+from cleaners.words import split_count
 from dedupe.arrays import sorted_unique
 from dedupe.corpus import Sketcher
 from dedupe.exact import content_hash, url_key
@@ -290,7 +291,7 @@ def clean_batch(spec: BatchSpec, ingested: IngestResult, recurring_path: str | N
         t0 = time.perf_counter()
         text = art.text
         row = article_row(art, spec.run_id, content_hash=content_hash(text), url_key=url_key(art.url),
-                          word_count=len(text.split()))
+                          word_count=split_count(text))
         row.update(text_chars=len(text), signature=sk.signature.astype("<u4").tobytes(), n_shingles=sk.n_shingles,
                    para_keys=sk.para_keys)
         art_rows.append(row)

@@ -88,20 +88,22 @@ def check_dirs(raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str])
     return raw, out
 
 
-BATCHES_PER_WORKER = 4  # a small run with several workers is cut into at least this many batches per worker
+MIN_BATCHES = 8  # a run is cut into at least this many batches (4 for each of two workers) ...
 MIN_BATCH_BYTES = 256 * 1024  # ... but not below this (nor above batch_bytes)
 
 
 def batch_limit(files: Sequence[InputFile], config: RunConfig) -> int:
-    """The bytes a batch may hold: config.batch_bytes, lowered for a run too small to give every worker
-    several batches. With only a batch or two per worker the last batch runs alone while the other
-    workers wait: 10,000 generated articles (42 MB) made 6 batches and two workers ran 1.38 times
-    one (bench/run.py); cut into 8 they ran 1.54 times. One worker takes the batches one after
-    another: its batches are never cut smaller."""
-    if config.workers <= 1:
-        return config.batch_bytes
+    """The bytes a batch may hold: config.batch_bytes, lowered for a run too small to give each
+    worker several batches. With only a batch or two per worker the last batch runs alone while the
+    other workers wait: 10,000 generated articles (42 MB) made 6 batches and two workers ran 1.38
+    times one (bench/run.py); cut into 8 they ran 1.54 times.
+
+    The same whatever the worker count: copies of a story are counted once per batch when line keys
+    are counted for recurring-line learning, so the batches can tip a line over the threshold. It
+    used to be cut only for several workers, and a one-worker run of 10,000 generated articles
+    removed 4 lines that a two-worker run kept."""
     total = sum(f.size for f in files)
-    return min(config.batch_bytes, max(MIN_BATCH_BYTES, -(-total // (BATCHES_PER_WORKER * config.workers))))
+    return min(config.batch_bytes, max(MIN_BATCH_BYTES, -(-total // MIN_BATCHES)))
 
 
 def plan_batches(files: Sequence[InputFile], run_id: str, raw_dir: Path, staging: Path,

@@ -82,6 +82,29 @@ def test_word_counts_counts_each_texts_word_runs(texts):
     assert word_counts(texts) == [len(re.findall(r"\w+", t)) for t in texts]
 
 
+# every kind of whitespace `str.split` splits on, beside characters that only look like it
+_SPACY = st.text(st.sampled_from(" \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2007\u200b\u2028\u202f\u3000\ufeffa’中\U0001f600"),
+                 max_size=40)
+
+
+@SETTINGS
+@given(st.one_of(st.text(max_size=200), _SPACY))
+@example("")
+@example("a\u3000b\u200bc")
+@example("\U0001f600 \U0001f600")
+def test_split_count_is_the_number_of_whitespace_separated_words(text):
+    """The articles' `word_count` column: len(text.split()), counted without making the strings."""
+    from cleaners.words import split_count
+
+    assert split_count(text) == len(text.split())
+
+
+def test_no_whitespace_beyond_the_split_counts_table():
+    from cleaners.words import SPACE_LIMIT
+
+    assert not [c for c in range(SPACE_LIMIT, 0x110000) if chr(c).isspace()]
+
+
 def test_word_tables_built_by_plane_mark_what_re_takes_for_a_word_character():
     from cleaners.words import word_table, word_table_for
 
