@@ -88,27 +88,23 @@ def check_dirs(raw_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str])
     return raw, out
 
 
-def batch_limit(files: Sequence[InputFile], config: RunConfig) -> int:
-    """The bytes a batch may hold: config.batch_bytes, whatever the worker count.
-
-    The batches must not depend on the workers: ingest counts the copies of a story (same longest
-    line) once per batch when it counts line keys for recurring-line learning, so other batch
-    boundaries can tip a line over the threshold. An earlier version cut small runs into smaller
-    batches when there were several workers (10,000 generated articles: 8 batches instead of 6,
-    two workers 1.54x one instead of 1.38x), and a one-worker run of 10,000 generated articles
-    removed 4 lines that a two-worker run kept; cutting one-worker runs as well spread the copies
-    of the dedup evaluation's stories over more batches (300 more lines learned as boilerplate,
-    one duplicate pair missed). The counting should be made independent of the batches (an issue);
-    until then a run's batches depend only on its input and on --batch-mb / --batch-files."""
-    return config.batch_bytes
-
-
 def plan_batches(files: Sequence[InputFile], run_id: str, raw_dir: Path, staging: Path,
                  config: RunConfig) -> list[BatchSpec]:
+    """The run's batches: files in order, at most config.batch_bytes / config.batch_files each.
+
+    Never cut by the worker count: ingest counts the copies of a story (same longest line) once
+    per batch when it counts line keys for recurring-line learning, so other batch boundaries can
+    tip a line over the threshold. An earlier version cut small runs into smaller batches when there
+    were several workers (10,000 generated articles: 8 batches instead of 6, two workers 1.54x one
+    instead of 1.38x), and a one-worker run of those articles removed 4 lines that a two-worker run
+    kept; cutting one-worker runs as well spread the copies of the dedup evaluation's stories over
+    more batches (300 more lines learned as boilerplate, one duplicate pair missed). The counting
+    should be made independent of the batches (an issue); until then a run's batches depend only
+    on its input and on --batch-mb / --batch-files."""
     batches: list[BatchSpec] = []
     cur: list[InputFile] = []
     size = 0
-    limit = batch_limit(files, config)
+    limit = config.batch_bytes
     for f in (part for whole in files for part in split_jsonl(whole, limit)):
         part_size = (f.end if f.end is not None else f.size) - f.start
         if cur and (size + part_size > limit or len(cur) >= config.batch_files):
