@@ -8,7 +8,9 @@ stable 64-bit integer, once per site (when the site is known) and once globally.
 The pipeline counts keys in two passes (cleaners only define the keys and the decision):
 1. for every article, `article_line_keys` gives each distinct key once, with whether the line
    reads as body text there (a long sentence-like paragraph); `KeyTally` sums that over a batch
-   of articles in arrays;
+   of articles in arrays, counting the copies of one story (`fingerprint`) once; a run of many
+   batches takes back out the copies that an earlier batch counted (`repeated_stories`,
+   `story_counts`), so every story counts once in the run whatever its batches;
 2. `is_recurring` decides from the counts: a key is boilerplate when it occurs in at least
    `site_min` distinct articles of one site (or `global_min` articles overall) AND in at most
    `max_body_share` of its occurrences it read as body text. So a line is never removed on the
@@ -115,6 +117,43 @@ def article_line_keys(blocks: Sequence[str], site: str | None,
     return out
 
 
+def sum_key_rows(keys: np.ndarray, site: np.ndarray, body: np.ndarray,
+                 story: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-line key rows of several stories (articles) -> per key: (keys uint64 ascending, is a
+    site-scope key bool, stories holding it int64, stories where it read as body text int64).
+
+    A key holds once per story however many of its lines carry it, and read as body there if any
+    of them did: sorting by key and story, then segment max and sum (no Python object per key)."""
+    keys = np.asarray(keys, dtype=np.uint64)
+    if not len(keys):
+        return keys, np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    story = np.asarray(story, dtype=np.int64)
+    order = np.lexsort((story, keys))
+    keys, story = keys[order], story[order]
+    body = np.asarray(body, dtype=np.int8)[order]
+    site = np.asarray(site, dtype=np.int8)[order]
+    # one entry per (key, story): the line read as body there if any of its copies did
+    first = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]) | (story[1:] != story[:-1])])
+    keys, body, site = keys[first], np.maximum.reduceat(body, first), np.maximum.reduceat(site, first)
+    # then one per key
+    start = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    n = np.diff(np.r_[start, len(keys)])
+    return (keys[start], np.maximum.reduceat(site, start).astype(bool), n.astype(np.int64),
+            np.add.reduceat(body.astype(np.int64), start))
+
+
+@dataclass(frozen=True)
+class StoryRows:
+    """The stories a `KeyTally` counted, in the order they came, and their line-key rows:
+    story i's rows are keys[offsets[i]:offsets[i + 1]] (with site and body alongside)."""
+
+    fingerprints: np.ndarray  # uint64, one per story (`fingerprint`)
+    offsets: np.ndarray  # int64, len(fingerprints) + 1
+    keys: np.ndarray  # uint64
+    site: np.ndarray  # bool: a site-scope key
+    body: np.ndarray  # bool: its line read as body text
+
+
 class KeyTally:
     """The line-key counts of many articles, as `article_line_keys` per article summed per key would
     give them, kept as flat lists while articles come and summed once in arrays (`counts`).
@@ -122,17 +161,30 @@ class KeyTally:
     Per key: whether it is a site-scope key, in how many of the added articles it occurs, and in how
     many of those it read as body text (any of its lines there). `add` costs each line a test and
     three list extensions; the per-article dictionary and the per-key sums that a Python loop
-    paid (~150 µs an article of 34 lines) are sorting and segment sums over the whole batch."""
+    paid (~150 µs an article of 34 lines) are sorting and segment sums over the whole batch.
+
+    Given a story fingerprint, `add` counts the first copy of each story only (copies of one story
+    are one piece of evidence that a line is a template, not many); `stories` gives what was counted
+    story by story, so that copies in other tallies can be taken back out (`repeated_stories`)."""
 
     def __init__(self) -> None:
         self._keys: list[int] = []
         self._site: list[bool] = []
         self._body: list[bool] = []
         self._article: list[int] = []
+        self._offsets: list[int] = [0]
+        self._fingerprints: list[int] = []
+        self._seen: set[int] = set()
         self.articles = 0
 
-    def add(self, norms: Sequence[str], keys: Sequence[tuple[int, ...]], site: str | None) -> None:
-        """One article: its lines' normal forms (`normal_lines`) and keys (`line_keys` for `site`)."""
+    def add(self, norms: Sequence[str], keys: Sequence[tuple[int, ...]], site: str | None,
+            story: int | None = None) -> bool:
+        """One article: its lines' normal forms (`normal_lines`) and keys (`line_keys` for `site`).
+        `story`: its `fingerprint`; an article whose story was added before is not counted (False)."""
+        if story is not None:
+            if story in self._seen:
+                return False
+            self._seen.add(story)
         flags = tuple(sc != GLOBAL_SCOPE for sc in scopes_of(site))
         n = len(self._keys)
         for norm, ks in zip(norms, keys, strict=True):
@@ -141,26 +193,52 @@ class KeyTally:
                 self._site.extend(flags)
                 self._body.extend((_reads_as_body(norm),) * len(ks))
         self._article.extend((self.articles,) * (len(self._keys) - n))
+        self._offsets.append(len(self._keys))
+        self._fingerprints.append(0 if story is None else story)
         self.articles += 1
+        return True
 
     def counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(keys uint64 ascending, is a site-scope key bool, articles int64, articles as body int64)."""
-        keys = np.array(self._keys, dtype=np.uint64)
-        if not len(keys):
-            return keys, np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        article = np.array(self._article, dtype=np.int64)
-        order = np.lexsort((article, keys))
-        keys, article = keys[order], article[order]
-        body = np.array(self._body, dtype=np.int8)[order]
-        site = np.array(self._site, dtype=np.int8)[order]
-        # one entry per (key, article): the line read as body there if any of its copies did
-        first = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]) | (article[1:] != article[:-1])])
-        keys, body, site = keys[first], np.maximum.reduceat(body, first), np.maximum.reduceat(site, first)
-        # then one per key
-        start = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-        n = np.diff(np.r_[start, len(keys)])
-        return (keys[start], np.maximum.reduceat(site, start).astype(bool), n.astype(np.int64),
-                np.add.reduceat(body.astype(np.int64), start))
+        return sum_key_rows(np.array(self._keys, dtype=np.uint64), np.array(self._site, dtype=bool),
+                            np.array(self._body, dtype=bool), np.array(self._article, dtype=np.int64))
+
+    def stories(self) -> StoryRows:
+        """What `add` counted, story by story (fingerprint 0 for an article added without one)."""
+        return StoryRows(np.array(self._fingerprints, dtype=np.uint64), np.array(self._offsets, dtype=np.int64),
+                         np.array(self._keys, dtype=np.uint64), np.array(self._site, dtype=bool),
+                         np.array(self._body, dtype=bool))
+
+
+def repeated_stories(fingerprints: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Tallies in run order, each given by its stories' fingerprints (distinct within a tally) ->
+    for each tally, the fingerprints that an earlier tally already counted (sorted).
+
+    A run counts line keys batch by batch, each batch counting a story once; taking these repeats'
+    rows back out of the sum makes every story count once in the whole run, which is what one tally
+    over all the articles in order counts, however the articles were cut into batches."""
+    if not fingerprints:
+        return []
+    fp = np.concatenate([np.asarray(f, dtype=np.uint64) for f in fingerprints])
+    tally = np.repeat(np.arange(len(fingerprints)), [len(f) for f in fingerprints])
+    order = np.lexsort((tally, fp))
+    fp, tally = fp[order], tally[order]
+    later = np.zeros(len(fp), dtype=bool)
+    later[1:] = fp[1:] == fp[:-1]
+    fp, tally = fp[later], tally[later]
+    by_tally = np.argsort(tally, kind="stable")  # stable: each tally's fingerprints stay sorted
+    fp, tally = fp[by_tally], tally[by_tally]
+    bounds = np.searchsorted(tally, np.arange(len(fingerprints) + 1))
+    return [fp[bounds[i]:bounds[i + 1]] for i in range(len(fingerprints))]
+
+
+def story_counts(rows: StoryRows, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`sum_key_rows` over the stories of `rows` whose fingerprint is in `which`."""
+    chosen = np.flatnonzero(np.isin(rows.fingerprints, which))
+    lengths = rows.offsets[chosen + 1] - rows.offsets[chosen]
+    idx = np.repeat(rows.offsets[chosen] - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
+    story = np.repeat(np.arange(len(chosen)), lengths)
+    return sum_key_rows(rows.keys[idx], rows.site[idx], rows.body[idx], story)
 
 
 def fingerprint(blocks: Sequence[str], norms: Sequence[str] | None = None) -> int:

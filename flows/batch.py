@@ -60,6 +60,27 @@ def _stem(staging: str, index: int) -> Path:
     return Path(staging) / f"batch-{index:05d}"
 
 
+def _stories_table(rows: recurring.StoryRows) -> pa.Table:
+    """A batch's counted stories as Parquet rows: fingerprint, then its line keys as lists."""
+    offsets = pa.array(rows.offsets.astype(np.int32))
+    return pa.table({"fp": pa.array(rows.fingerprints, pa.uint64()),
+                     "keys": pa.ListArray.from_arrays(offsets, pa.array(rows.keys, pa.uint64())),
+                     "site_scope": pa.ListArray.from_arrays(offsets, pa.array(rows.site, pa.bool_())),
+                     "body": pa.ListArray.from_arrays(offsets, pa.array(rows.body, pa.bool_()))})
+
+
+def _story_rows(table: pa.Table) -> recurring.StoryRows:
+    def flat(name: str) -> pa.Array:
+        return table.column(name).combine_chunks().flatten()
+
+    lists = table.column("keys").combine_chunks()
+    offsets = lists.offsets.to_numpy().astype(np.int64) if len(lists) else np.zeros(1, np.int64)
+    offsets = offsets - offsets[0]  # a sliced list array's offsets need not start at 0
+    return recurring.StoryRows(table.column("fp").to_numpy(), offsets, flat("keys").to_numpy(),
+                               flat("site_scope").to_numpy(zero_copy_only=False),
+                               flat("body").to_numpy(zero_copy_only=False))
+
+
 def ingest_batch(spec: BatchSpec) -> IngestResult:
     """Read one batch of files into raw articles and rejects; count the articles' line keys."""
     t: defaultdict[str, float] = defaultdict(float)
@@ -70,7 +91,6 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
     rej_rows: list[dict[str, Any]] = []
     rejects: Counter[str] = Counter()
     tally = recurring.KeyTally()  # line-key counts of the batch's distinct stories
-    fingerprints: set[int] = set()
     digests: dict[str, str] = {}
     learn = spec.config.recurring_site_min > 0 or spec.config.recurring_global_min > 0
     extract_start = extraction_seconds()
@@ -92,10 +112,7 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
                 norms = recurring.normal_lines(art.blocks)  # once for the fingerprint and the keys
                 lk = recurring.line_keys(norms, art.domain or art.site)  # counted here, looked up by clean
                 line_keys.append(lk)
-                fp = recurring.fingerprint(art.blocks, norms)
-                if fp not in fingerprints:
-                    fingerprints.add(fp)
-                    tally.add(norms, lk, art.domain or art.site)
+                tally.add(norms, lk, art.domain or art.site, story=recurring.fingerprint(art.blocks, norms))
                 t["line_counts"] += time.perf_counter() - t0
         if f.start != 0:
             continue  # the ledger row of a sliced file comes with its first slice
@@ -120,6 +137,9 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
     write_table_atomic(to_table(rej_rows, REJECTS), Path(res.rejects_path))
     write_table_atomic(pa.table({"key": keys, "site_scope": site_scope, "n": n_articles, "n_body": n_body},
                                 schema=LINE_COUNTS), Path(res.counts_path))
+    if learn:
+        res.stories_path = f"{stem}-stories.parquet"
+        write_table_atomic(_stories_table(tally.stories()), Path(res.stories_path))
     t["stage_write"] += time.perf_counter() - t0
     res.articles, res.rejects, res.reject_reasons = len(articles), len(rej_rows), dict(rejects)
     res.seconds = dict(t)
@@ -147,12 +167,17 @@ def learn_recurring(ctx: RunContext, ingested: Sequence[IngestResult]) -> str:
                                        max_body_share=cfg.recurring_max_body_share)
     earlier = latest_line_counts(ctx.out_dir)
     sources = [Path(r.counts_path) for r in ingested] + ([earlier] if earlier else [])
+    repeats = _repeated_story_counts(ctx, ingested)
+    if repeats:
+        sources.append(repeats)
     staged = ctx.staging_dir / "line-counts.parquet"
     everything = AtomicParquetWriter(ctx.staging_dir / "line-counts-all.parquet", LINE_COUNTS)
     found: list[np.ndarray] = []
     try:
         for part in range(LINE_COUNT_PARTS):
             total = _sum_counts([_key_part(pq.read_table(src), part) for src in sources])
+            if repeats:  # keys only the repeated copies carried are gone
+                total = total.filter(pc.greater(total.column("n"), 0))
             col = {name: total.column(name).to_numpy(zero_copy_only=False) for name in ("key", "n", "n_body", "site_scope")}
             found.append(col["key"][recurring.recurring_mask(col["n"], col["n_body"], col["site_scope"], policy)])
             everything.write(total)
@@ -174,6 +199,38 @@ def learn_recurring(ctx: RunContext, ingested: Sequence[IngestResult]) -> str:
     ctx.manifest.setdefault("seconds_global", {})["learn_recurring"] = round(time.perf_counter() - t0, 4)
     release_heap()  # the run's line counts stay staged on disk, not in this process
     return str(path)
+
+
+def _repeated_story_counts(ctx: RunContext, ingested: Sequence[IngestResult]) -> Path | None:
+    """The line-key counts of the stories that a batch counted although an earlier batch of the run
+    had counted them already (the same `recurring.fingerprint`), negated and staged as Parquet:
+    summed with the batches' counts, they leave every story of the run counted once, its first copy
+    in run order, which is what counting the run in one batch gives. So the lines learned, and the
+    output, do not depend on --batch-mb / --batch-files or on how a large file was sliced.
+
+    Returns None when no story was counted twice. Reads each batch's fingerprints, then the stories
+    of the batches that hold repeats (one batch at a time: memory stays a batch's)."""
+    with_stories = [r for r in ingested if r.stories_path]
+    if len(with_stories) < 2:
+        return None
+    fps = [pq.read_table(r.stories_path, columns=["fp"]).column("fp").to_numpy() for r in with_stories]
+    repeated = recurring.repeated_stories(fps)
+    if not any(len(x) for x in repeated):
+        return None
+    path = ctx.staging_dir / "line-counts-repeated.parquet"
+    writer = AtomicParquetWriter(path, LINE_COUNTS)
+    try:
+        for r, which in zip(with_stories, repeated, strict=True):
+            if not len(which):
+                continue
+            keys, site_scope, n, n_body = recurring.story_counts(_story_rows(pq.read_table(r.stories_path)), which)
+            writer.write(pa.table({"key": keys, "site_scope": site_scope, "n": -n, "n_body": -n_body},
+                                  schema=LINE_COUNTS))
+        written = writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    return written
 
 
 LINE_COUNT_PARTS = 8

@@ -92,15 +92,12 @@ def plan_batches(files: Sequence[InputFile], run_id: str, raw_dir: Path, staging
                  config: RunConfig) -> list[BatchSpec]:
     """The run's batches: files in order, at most config.batch_bytes / config.batch_files each.
 
-    Never cut by the worker count: ingest counts the copies of a story (same longest line) once
-    per batch when it counts line keys for recurring-line learning, so other batch boundaries can
-    tip a line over the threshold. An earlier version cut small runs into smaller batches when there
-    were several workers (10,000 generated articles: 8 batches instead of 6, two workers 1.54x one
-    instead of 1.38x), and a one-worker run of those articles removed 4 lines that a two-worker run
-    kept; cutting one-worker runs as well spread the copies of the dedup evaluation's stories over
-    more batches (300 more lines learned as boilerplate, one duplicate pair missed). The counting
-    should be made independent of the batches (an issue); until then a run's batches depend only
-    on its input and on --batch-mb / --batch-files."""
+    Never cut by the worker count (a small run with several workers may wait on its last batch):
+    an earlier version cut small runs into smaller batches when there were several workers, which
+    then changed the output, because ingest counted the copies of a story once per batch in
+    recurring-line learning. learn_recurring now counts each story once in the whole run (its
+    first copy in file order), so the batches no longer decide the output; they stay a function of
+    the input and of --batch-mb / --batch-files so that a run's plan is easy to reason about."""
     batches: list[BatchSpec] = []
     cur: list[InputFile] = []
     size = 0

@@ -98,9 +98,11 @@ class RunContext:
 
 @dataclass
 class IngestResult(BatchTally):
-    """What ingest staged for one batch: raw articles (pickle), rejects and line-key counts (Parquet)."""
+    """What ingest staged for one batch: raw articles (pickle), rejects, line-key counts and the
+    stories those counts came from (Parquet)."""
 
     index: int
     raw_path: str
     rejects_path: str
     counts_path: str
+    stories_path: str = ""  # absent when recurring-line learning is off

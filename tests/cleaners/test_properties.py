@@ -463,3 +463,47 @@ def test_a_glued_credit_is_found_exactly_as_its_patterns_find_it(line):
     from cleaners.captions import _glued_credit_by_patterns, has_glued_credit
 
     assert has_glued_credit(line) == _glued_credit_by_patterns(line.strip())
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from([None, "example.com", "other.example"])), max_size=14),
+       st.lists(st.integers(0, 14), max_size=5))
+def test_batch_tallies_less_their_repeated_stories_count_what_one_tally_counts(articles, cuts):
+    """Articles cut into consecutive batches, each batch a KeyTally counting a story once; taking
+    back out the stories an earlier batch already counted (repeated_stories, story_counts) leaves
+    per key what one tally over all the articles in order counts, wherever the cuts fall."""
+    from cleaners import recurring
+
+    stories = [[f"Wire line {s} number {k}" for k in range(s + 1)] + ["Shared footer", f"Site line {s % 2}"]
+               for s in range(6)]
+    prepared = []
+    for s, site in articles:
+        lines = [*stories[s], f"Copy on {site}"]  # copies of a story differ outside their longest line
+        norms = recurring.normal_lines(lines)
+        prepared.append((norms, recurring.line_keys(norms, site), site, recurring.fingerprint(lines, norms)))
+
+    def summed(tallies):
+        out: dict[int, list[int]] = {}
+        for sign, (keys, site, n, n_body) in tallies:
+            for k, s_, a, b in zip(keys.tolist(), site.tolist(), n.tolist(), n_body.tolist(), strict=True):
+                c = out.setdefault(k, [int(s_), 0, 0])
+                c[1] += sign * a
+                c[2] += sign * b
+        return {k: v for k, v in out.items() if v[1]}
+
+    whole = recurring.KeyTally()
+    for norms, keys, site, fp in prepared:
+        whole.add(norms, keys, site, story=fp)
+    bounds = [0, *sorted(min(c, len(prepared)) for c in cuts), len(prepared)]
+    batches = []
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        t = recurring.KeyTally()
+        for norms, keys, site, fp in prepared[lo:hi]:
+            t.add(norms, keys, site, story=fp)
+        batches.append(t)
+    rows = [t.stories() for t in batches]
+    repeated = recurring.repeated_stories([r.fingerprints for r in rows])
+    for r, which in zip(rows, repeated, strict=True):  # each repeat was counted by an earlier batch
+        assert set(which.tolist()) <= set(r.fingerprints.tolist())
+    parts = [(1, t.counts()) for t in batches] + [(-1, recurring.story_counts(r, w)) for r, w in zip(rows, repeated, strict=True)]
+    assert summed(parts) == summed([(1, whole.counts())])

@@ -146,6 +146,43 @@ def test_large_jsonl_sliced_into_batches_and_workers_give_the_same_rows(tmp_path
     assert [(r["source_file"], r["source_line"]) for r in rej] == [("feed.jsonl", 18)]
 
 
+def test_a_syndicated_story_counts_once_in_recurring_lines_whatever_the_batches(tmp_path):
+    """Five sites run one wire story, each copy in its own file. Recurring-line learning counts the
+    copies of a story (same longest line) once in the whole run, so the story's short lines (a
+    subhead, a one-line paragraph, under the 4 articles that make a template) stay in the article
+    kept, and one batch per file gives the same rows, line counts and learned keys as one batch."""
+    import pyarrow.parquet as pq
+
+    from tests.dedupe import stories as S
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    short = ["What happens next", "Schools in the area will stay shut on Thursday."]
+    for i, site in enumerate(["coast.example", "herald.example", "gazette.example", "post.example", "times.example"]):
+        text = "\n\n".join([*S.BASE[:3], *short, *S.BASE[3:]])
+        (raw / f"wire-{i}.jsonl").write_text(json.dumps({"id": "w", "title": "Storm closes three ports", "text": text,
+                                                         "url": f"https://{site}/storm-{i}"}) + "\n")
+    for i, paras in enumerate([S.OTHER_STORY, S.FOLLOW_UP, S.TEMPLATE_A]):
+        (raw / f"other-{i}.txt").write_text(f"Other story {i}\n\n" + "\n\n".join(paras) + "\n", encoding="utf-8")
+
+    def run(name: str, config: RunConfig) -> tuple[dict, list]:
+        out = tmp_path / name
+        m = run_pipeline(raw, out, config)
+        (snap,) = (out / "state" / "lines").glob("*.parquet")
+        t = pq.read_table(snap)
+        return m, sorted(zip(*(t.column(c).to_pylist() for c in t.column_names), strict=True))
+
+    m_one, counts_one = run("one", RunConfig(batch_files=100))
+    m_each, counts_each = run("each", RunConfig(batch_files=1))
+    assert (m_one["inputs"]["batches"], m_each["inputs"]["batches"]) == (1, 8)
+    assert counts_each == counts_one and m_each["learned"] == m_one["learned"]
+    for table in ("articles", "duplicates", "removals", "rejects"):
+        assert without_run_columns(rows(tmp_path / "each", table)) == without_run_columns(rows(tmp_path / "one", table))
+    (kept,) = [r for r in rows(tmp_path / "each", "articles") if r["source_file"].startswith("wire-")]
+    assert all(line in kept["text"].split("\n\n") for line in short)
+    assert len(rows(tmp_path / "each", "duplicates")) == 4
+
+
 def test_the_batches_are_the_same_whatever_the_worker_count(tmp_path):
     # the batches decide which copies of a story count once in recurring-line learning: a worker
     # count that changed them changed the output
