@@ -135,8 +135,8 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
     t0 = time.perf_counter()
     write_pickle_atomic((articles, line_keys if learn else None), Path(res.raw_path))
     write_table_atomic(to_table(rej_rows, REJECTS), Path(res.rejects_path))
-    write_table_atomic(pa.table({"key": keys, "site_scope": site_scope, "n": n_articles, "n_body": n_body},
-                                schema=LINE_COUNTS), Path(res.counts_path))
+    _write_counts(pa.table({"key": keys, "site_scope": site_scope, "n": n_articles, "n_body": n_body},
+                           schema=LINE_COUNTS), Path(res.counts_path))
     if learn:
         res.stories_path = f"{stem}-stories.parquet"
         write_table_atomic(_stories_table(tally.stories()), Path(res.stories_path))
@@ -156,9 +156,10 @@ def learn_recurring(ctx: RunContext, ingested: Sequence[IngestResult]) -> str:
     one article in millions carried is not a template (documented trade-off: such a line needs
     its full threshold again from then on).
 
-    The counts are summed a part of the keys at a time (LINE_COUNT_PARTS, by the keys' low bits:
-    a key's rows all fall in one part), reading the batches' count files once per part: a million
-    articles carry tens of millions of line keys, and summing them at once took 1.4 GB.
+    The counts are summed a part of the keys at a time (LINE_COUNT_PARTS ranges of the keys: a
+    key's rows all fall in one part): a million articles carry tens of millions of line keys, and
+    summing them at once took 1.4 GB. Count files hold a row group per part (`_write_counts`), so
+    a part reads only its own rows of each file.
     """
     t0 = time.perf_counter()
     cfg = ctx.config
@@ -175,7 +176,7 @@ def learn_recurring(ctx: RunContext, ingested: Sequence[IngestResult]) -> str:
     found: list[np.ndarray] = []
     try:
         for part in range(LINE_COUNT_PARTS):
-            total = _sum_counts([_key_part(pq.read_table(src), part) for src in sources])
+            total = _sum_counts([_read_part(src, part) for src in sources])
             if repeats:  # keys only the repeated copies carried are gone
                 total = total.filter(pc.greater(total.column("n"), 0))
             col = {name: total.column(name).to_numpy(zero_copy_only=False) for name in ("key", "n", "n_body", "site_scope")}
@@ -224,8 +225,8 @@ def _repeated_story_counts(ctx: RunContext, ingested: Sequence[IngestResult]) ->
             if not len(which):
                 continue
             keys, site_scope, n, n_body = recurring.story_counts(_story_rows(pq.read_table(r.stories_path)), which)
-            writer.write(pa.table({"key": keys, "site_scope": site_scope, "n": -n, "n_body": -n_body},
-                                  schema=LINE_COUNTS))
+            _write_parts(writer, pa.table({"key": keys, "site_scope": site_scope, "n": -n, "n_body": -n_body},
+                                          schema=LINE_COUNTS))
         written = writer.close()
     except BaseException:
         writer.abort()
@@ -236,10 +237,47 @@ def _repeated_story_counts(ctx: RunContext, ingested: Sequence[IngestResult]) ->
 LINE_COUNT_PARTS = 8
 
 
-def _key_part(counts: pa.Table, part: int) -> pa.Table:
-    """The rows of one part of the keys (their low bits), for `learn_recurring`."""
-    bits = pc.bit_wise_and(counts.column("key"), pa.scalar(LINE_COUNT_PARTS - 1, pa.uint64()))
-    return counts.filter(pc.equal(bits, pa.scalar(part, pa.uint64())))
+def _part_range(part: int) -> tuple[int, int]:
+    """The keys of one part, for `learn_recurring`: an equal range of the 64-bit keys (inclusive)."""
+    width = 2**64 // LINE_COUNT_PARTS
+    return part * width, (2**64 - 1 if part == LINE_COUNT_PARTS - 1 else (part + 1) * width - 1)
+
+
+def _write_parts(writer: AtomicParquetWriter, counts: pa.Table) -> None:
+    """Write counts sorted by key as a row group per part (`_part_range`), so that `_read_part`
+    reads only the row groups of its own part."""
+    keys = counts.column("key").to_numpy()
+    cuts = np.searchsorted(keys, np.array([_part_range(p)[0] for p in range(1, LINE_COUNT_PARTS)], np.uint64))
+    for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), len(keys)], strict=True):
+        writer.write(counts.slice(lo, hi - lo))
+
+
+def _write_counts(counts: pa.Table, path: Path) -> None:
+    writer = AtomicParquetWriter(path, LINE_COUNTS)
+    try:
+        _write_parts(writer, counts)
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+
+
+def _read_part(src: Path, part: int) -> pa.Table:
+    """The rows of a count file whose keys fall in one part: only the row groups whose key statistics
+    meet the part's range are read (all of them in a file not written by part, e.g. by an older
+    version), then the rows are filtered."""
+    lo, hi = _part_range(part)
+    with pq.ParquetFile(src) as f:
+        col = f.schema_arrow.get_field_index("key")
+        groups = []
+        for i in range(f.metadata.num_row_groups):
+            st = f.metadata.row_group(i).column(col).statistics
+            if st is None or not st.has_min_max or (st.min <= hi and st.max >= lo):
+                groups.append(i)
+        t = f.read_row_groups(groups) if groups else f.schema_arrow.empty_table()
+    key = t.column("key")
+    return t.filter(pc.and_(pc.greater_equal(key, pa.scalar(lo, pa.uint64())),
+                            pc.less_equal(key, pa.scalar(hi, pa.uint64()))))
 
 
 def _write_filtered(src: Path, dest: Path, keep: pc.Expression) -> None:
