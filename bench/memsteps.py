@@ -1,5 +1,5 @@
-"""Where a run's memory goes: the main process's RSS before and after each step of the corpus-wide
-stage, and its peak during the step.
+"""Where a run's memory goes: the main process's RSS before and after recurring-line learning and
+each step of the corpus-wide stage, and its peak during the step.
 
     python bench/memsteps.py RAW_DIR OUT_DIR [--workers 2]
 
@@ -25,7 +25,8 @@ import flows.pipeline as pipeline
 from flows import history, keyindex
 from flows.config import RunConfig
 
-STEPS = [(finalize, ["load_or_rebuild_index", "read_new_articles", "reachable_old", "build_corpus",
+STEPS = [(pipeline, ["learn_recurring"]),
+         (finalize, ["load_or_rebuild_index", "read_new_articles", "reachable_old", "build_corpus",
                      "corpus_cluster", "release_heap"]),
          (history, ["plan_moves", "stage_moves"]), (keyindex, ["write_keys", "compact"])]
 
