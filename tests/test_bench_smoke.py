@@ -62,11 +62,11 @@ def test_clean_and_incremental_benches_complete_and_report(tmp_path):
     assert res["items"] == res["items_in_both"] > 0 and res["duplicates_pointing_forward"] == 0
 
 
-def test_memsteps_reports_every_step_of_the_corpus_stage(tmp_path):
+def test_memsteps_reports_learning_and_every_step_of_the_corpus_stage(tmp_path):
     proc = subprocess.run([sys.executable, "bench/memsteps.py", "raw", str(tmp_path / "out"), "--workers", "1"],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     steps = {line.split()[0] for line in proc.stdout.splitlines() if " peak " in line}
-    assert steps == {"load_or_rebuild_index", "read_new_articles", "release_heap", "reachable_old", "build_corpus",
+    assert steps == {"learn_recurring", "load_or_rebuild_index", "read_new_articles", "release_heap", "reachable_old", "build_corpus",
                      "corpus_cluster", "plan_moves", "stage_moves", "write_keys", "compact"}
     assert list((tmp_path / "out" / "articles").glob("*.parquet"))  # the run itself completed
