@@ -10,7 +10,7 @@ The pipeline counts keys in two passes (cleaners only define the keys and the de
    reads as body text there (a long sentence-like paragraph); `KeyTally` sums that over a batch
    of articles in arrays, counting the copies of one story (`fingerprint`) once; a run of many
    batches takes back out the copies that an earlier batch counted (`repeated_stories`,
-   `story_counts`), so every story counts once in the run whatever its batches;
+   `StoryRows.only`), so every story counts once in the run whatever its batches;
 2. `is_recurring` decides from the counts: a key is boilerplate when it occurs in at least
    `site_min` distinct articles of one site (or `global_min` articles overall) AND in at most
    `max_body_share` of its occurrences it read as body text. So a line is never removed on the
@@ -153,6 +153,20 @@ class StoryRows:
     site: np.ndarray  # bool: a site-scope key
     body: np.ndarray  # bool: its line read as body text
 
+    def counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """`sum_key_rows` of these stories: (keys ascending, is a site-scope key, stories, stories as body)."""
+        story = np.repeat(np.arange(len(self.fingerprints)), np.diff(self.offsets))
+        return sum_key_rows(self.keys, self.site, self.body, story)
+
+    def only(self, which: np.ndarray) -> StoryRows:
+        """The stories whose fingerprint is in `which`, in their order."""
+        chosen = np.flatnonzero(np.isin(self.fingerprints, which))
+        lengths = self.offsets[chosen + 1] - self.offsets[chosen]
+        ends = np.cumsum(lengths)
+        idx = np.repeat(self.offsets[chosen] - (ends - lengths), lengths) + np.arange(ends[-1] if len(ends) else 0)
+        return StoryRows(self.fingerprints[chosen], np.r_[0, ends].astype(np.int64),
+                         self.keys[idx], self.site[idx], self.body[idx])
+
 
 class KeyTally:
     """The line-key counts of many articles, as `article_line_keys` per article summed per key would
@@ -171,11 +185,14 @@ class KeyTally:
         self._keys: list[int] = []
         self._site: list[bool] = []
         self._body: list[bool] = []
-        self._article: list[int] = []
-        self._offsets: list[int] = [0]
+        self._offsets: list[int] = [0]  # story i's rows: _keys[_offsets[i]:_offsets[i + 1]]
         self._fingerprints: list[int] = []
         self._seen: set[int] = set()
-        self.articles = 0
+
+    @property
+    def articles(self) -> int:
+        """The articles counted (a story's later copies are not)."""
+        return len(self._fingerprints)
 
     def add(self, norms: Sequence[str], keys: Sequence[tuple[int, ...]], site: str | None,
             story: int | None = None) -> bool:
@@ -186,22 +203,18 @@ class KeyTally:
                 return False
             self._seen.add(story)
         flags = tuple(sc != GLOBAL_SCOPE for sc in scopes_of(site))
-        n = len(self._keys)
         for norm, ks in zip(norms, keys, strict=True):
             if ks:
                 self._keys.extend(ks)
                 self._site.extend(flags)
                 self._body.extend((_reads_as_body(norm),) * len(ks))
-        self._article.extend((self.articles,) * (len(self._keys) - n))
         self._offsets.append(len(self._keys))
         self._fingerprints.append(0 if story is None else story)
-        self.articles += 1
         return True
 
     def counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(keys uint64 ascending, is a site-scope key bool, articles int64, articles as body int64)."""
-        return sum_key_rows(np.array(self._keys, dtype=np.uint64), np.array(self._site, dtype=bool),
-                            np.array(self._body, dtype=bool), np.array(self._article, dtype=np.int64))
+        return self.stories().counts()
 
     def stories(self) -> StoryRows:
         """What `add` counted, story by story (fingerprint 0 for an article added without one)."""
@@ -230,15 +243,6 @@ def repeated_stories(fingerprints: Sequence[np.ndarray]) -> list[np.ndarray]:
     fp, tally = fp[by_tally], tally[by_tally]
     bounds = np.searchsorted(tally, np.arange(len(fingerprints) + 1))
     return [fp[bounds[i]:bounds[i + 1]] for i in range(len(fingerprints))]
-
-
-def story_counts(rows: StoryRows, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """`sum_key_rows` over the stories of `rows` whose fingerprint is in `which`."""
-    chosen = np.flatnonzero(np.isin(rows.fingerprints, which))
-    lengths = rows.offsets[chosen + 1] - rows.offsets[chosen]
-    idx = np.repeat(rows.offsets[chosen] - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
-    story = np.repeat(np.arange(len(chosen)), lengths)
-    return sum_key_rows(rows.keys[idx], rows.site[idx], rows.body[idx], story)
 
 
 def fingerprint(blocks: Sequence[str], norms: Sequence[str] | None = None) -> int:

@@ -130,7 +130,8 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
     if extracted:
         t["html_extract"] = extracted  # trafilatura's share of ingest
     t0 = time.perf_counter()
-    keys, site_scope, n_articles, n_body = tally.counts()
+    stories = tally.stories()
+    keys, site_scope, n_articles, n_body = stories.counts()
     t["line_counts"] += time.perf_counter() - t0
     t0 = time.perf_counter()
     write_pickle_atomic((articles, line_keys if learn else None), Path(res.raw_path))
@@ -139,7 +140,7 @@ def ingest_batch(spec: BatchSpec) -> IngestResult:
                            schema=LINE_COUNTS), Path(res.counts_path))
     if learn:
         res.stories_path = f"{stem}-stories.parquet"
-        write_table_atomic(_stories_table(tally.stories()), Path(res.stories_path))
+        write_table_atomic(_stories_table(stories), Path(res.stories_path))
     t["stage_write"] += time.perf_counter() - t0
     res.articles, res.rejects, res.reject_reasons = len(articles), len(rej_rows), dict(rejects)
     res.seconds = dict(t)
@@ -172,9 +173,8 @@ def learn_recurring(ctx: RunContext, ingested: Sequence[IngestResult]) -> str:
     if repeats:
         sources.append(repeats)
     staged = ctx.staging_dir / "line-counts.parquet"
-    everything = AtomicParquetWriter(ctx.staging_dir / "line-counts-all.parquet", LINE_COUNTS)
     found: list[np.ndarray] = []
-    try:
+    with AtomicParquetWriter(ctx.staging_dir / "line-counts-all.parquet", LINE_COUNTS) as everything:
         for part in range(LINE_COUNT_PARTS):
             total = _sum_counts([_read_part(src, part) for src in sources])
             if repeats:  # keys only the repeated copies carried are gone
@@ -184,10 +184,7 @@ def learn_recurring(ctx: RunContext, ingested: Sequence[IngestResult]) -> str:
             everything.write(total)
             del total, col
             release_arrow_memory()
-        written = everything.close()
-    except BaseException:
-        everything.abort()
-        raise
+    written = everything.final
     if everything.rows <= LINE_COUNTS_MAX_ROWS:
         os.replace(written, staged)
     else:
@@ -218,20 +215,14 @@ def _repeated_story_counts(ctx: RunContext, ingested: Sequence[IngestResult]) ->
     repeated = recurring.repeated_stories(fps)
     if not any(len(x) for x in repeated):
         return None
-    path = ctx.staging_dir / "line-counts-repeated.parquet"
-    writer = AtomicParquetWriter(path, LINE_COUNTS)
-    try:
+    with AtomicParquetWriter(ctx.staging_dir / "line-counts-repeated.parquet", LINE_COUNTS) as writer:
         for r, which in zip(with_stories, repeated, strict=True):
             if not len(which):
                 continue
-            keys, site_scope, n, n_body = recurring.story_counts(_story_rows(pq.read_table(r.stories_path)), which)
+            keys, site_scope, n, n_body = _story_rows(pq.read_table(r.stories_path)).only(which).counts()
             _write_parts(writer, pa.table({"key": keys, "site_scope": site_scope, "n": -n, "n_body": -n_body},
                                           schema=LINE_COUNTS))
-        written = writer.close()
-    except BaseException:
-        writer.abort()
-        raise
-    return written
+    return writer.final
 
 
 LINE_COUNT_PARTS = 8
@@ -253,13 +244,8 @@ def _write_parts(writer: AtomicParquetWriter, counts: pa.Table) -> None:
 
 
 def _write_counts(counts: pa.Table, path: Path) -> None:
-    writer = AtomicParquetWriter(path, LINE_COUNTS)
-    try:
+    with AtomicParquetWriter(path, LINE_COUNTS) as writer:
         _write_parts(writer, counts)
-        writer.close()
-    except BaseException:
-        writer.abort()
-        raise
 
 
 def _read_part(src: Path, part: int) -> pa.Table:
@@ -282,15 +268,9 @@ def _read_part(src: Path, part: int) -> pa.Table:
 
 def _write_filtered(src: Path, dest: Path, keep: pc.Expression) -> None:
     """Copy the rows of a Parquet file that `keep` selects, a row group at a time."""
-    out = AtomicParquetWriter(dest, LINE_COUNTS)
-    try:
-        f = pq.ParquetFile(src)
+    with AtomicParquetWriter(dest, LINE_COUNTS) as out, pq.ParquetFile(src) as f:
         for i in range(f.num_row_groups):
             out.write(f.read_row_group(i).filter(keep))
-        out.close()
-    except BaseException:
-        out.abort()
-        raise
 
 
 def _sum_counts(tables: Sequence[pa.Table]) -> pa.Table:

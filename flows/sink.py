@@ -178,7 +178,9 @@ def write_table_atomic(table: pa.Table, final: Path) -> Path:
 
 
 class AtomicParquetWriter:
-    """Stream record batches into one Parquet file that appears under its final name only on close()."""
+    """Stream record batches into one Parquet file that appears under its final name only on close().
+
+    As a context manager: closed when the block ends, aborted (nothing appears) if it raises."""
 
     def __init__(self, final: Path, schema: pa.Schema) -> None:
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -198,6 +200,15 @@ class AtomicParquetWriter:
             self.writer = None
             commit(self.tmp, self.final)
         return self.final
+
+    def __enter__(self) -> AtomicParquetWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
     def abort(self) -> None:
         if self.writer is not None:

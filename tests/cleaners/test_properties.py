@@ -470,7 +470,7 @@ def test_a_glued_credit_is_found_exactly_as_its_patterns_find_it(line):
        st.lists(st.integers(0, 14), max_size=5))
 def test_batch_tallies_less_their_repeated_stories_count_what_one_tally_counts(articles, cuts):
     """Articles cut into consecutive batches, each batch a KeyTally counting a story once; taking
-    back out the stories an earlier batch already counted (repeated_stories, story_counts) leaves
+    back out the stories an earlier batch already counted (repeated_stories, StoryRows.only) leaves
     per key what one tally over all the articles in order counts, wherever the cuts fall."""
     from cleaners import recurring
 
@@ -505,5 +505,5 @@ def test_batch_tallies_less_their_repeated_stories_count_what_one_tally_counts(a
     repeated = recurring.repeated_stories([r.fingerprints for r in rows])
     for r, which in zip(rows, repeated, strict=True):  # each repeat was counted by an earlier batch
         assert set(which.tolist()) <= set(r.fingerprints.tolist())
-    parts = [(1, t.counts()) for t in batches] + [(-1, recurring.story_counts(r, w)) for r, w in zip(rows, repeated, strict=True)]
+    parts = [(1, t.counts()) for t in batches] + [(-1, r.only(w).counts()) for r, w in zip(rows, repeated, strict=True)]
     assert summed(parts) == summed([(1, whole.counts())])
