@@ -22,7 +22,13 @@ def sorted_unique(values: np.ndarray, overwrite: bool = False) -> np.ndarray:
 
 
 def _heads(a: np.ndarray) -> np.ndarray:
-    return np.r_[True, a[1:] != a[:-1]] if len(a) else np.zeros(0, bool)
+    """Where each run of equal values of a sorted array starts (np.r_ costs ~8 µs a call: every
+    article's sketch calls this twice)."""
+    head = np.empty(len(a), dtype=bool)
+    if len(a):
+        head[0] = True
+        np.not_equal(a[1:], a[:-1], out=head[1:])
+    return head
 
 
 def unique_first(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

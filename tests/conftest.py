@@ -23,8 +23,9 @@ SEED = RAW / "uighur-sanctions.txt"
 @pytest.fixture(scope="session", autouse=True)
 def _folding_tables_built() -> None:
     """numba's first compiled call and the case-folding tables of every Unicode plane cost a process
-    ~1.3 s once (cleaners/folding.py); paid here, so that hypothesis's per-example deadline times
-    the code under test, not whichever example first meets a character of a high plane."""
+    about a second once (cleaners/folding.py: planes 0-3 scanned, the others blank); paid here, so
+    that hypothesis's per-example deadline times the code under test, not whichever example first
+    meets a character of a high plane."""
     from cleaners.recurring import normal_lines
 
     normal_lines(["caf\u00e9 \U0010fffd"])
