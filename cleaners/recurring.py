@@ -89,12 +89,20 @@ def normal_lines(blocks: Sequence[str]) -> list[str]:
 
 def line_keys(norms: Sequence[str], site: str | None, policy: RecurringPolicy = RecurringPolicy()) -> list[tuple[int, ...]]:
     """Each line's keys in the scopes of `site` (`scopes_of`), from its normal form (`normal_lines`);
-    () for an empty line or one of `max_words` words or more, which is never learned. Computed once
+    () for an empty line or one of more than `max_words` words, which is never learned. Computed once
     when the keys are counted, they are what the cleaners look up later (`clean_article`'s
     `line_keys`), so a line is normalised and hashed once per run."""
-    scopes = scopes_of(site)
-    return [tuple(line_key(n, sc) for sc in scopes) if n and n.count(" ") < policy.max_words else ()
-            for n in norms]
+    # line_key by hand: each scope's prefix encoded once, not an f-string and a generator per line
+    # (52 -> 28 µs an article of a generated feed)
+    h = xxhash.xxh3_64_intdigest
+    heads = [f"{sc}\x00".encode() for sc in scopes_of(site)]
+    most = policy.max_words
+    if len(heads) == 2:
+        site_head, global_head = heads
+        return [(h(site_head + b), h(global_head + b)) if n and n.count(" ") < most and (b := n.encode())
+                else () for n in norms]
+    (head,) = heads
+    return [(h(head + n.encode()),) if n and n.count(" ") < most else () for n in norms]
 
 
 def article_line_keys(blocks: Sequence[str], site: str | None,

@@ -272,6 +272,20 @@ def test_line_keys_from_precomputed_normal_lines_are_the_same(bs, site):
     assert recurring.article_line_keys(bs, site, norms=norms) == recurring.article_line_keys(bs, site)
 
 
+@given(st.lists(st.one_of(line, st.just(" ".join(["word"] * 60)), st.just(" ".join(["word"] * 61))), max_size=8),
+       st.sampled_from([None, "example.com", "www.News.example"]))
+def test_line_keys_are_each_lines_line_key_in_its_sites_scopes(lines, site):
+    """The keys that earlier runs' state/lines hold: `line_key` of each line's normal form in each of
+    its site's scopes, in order; none for an empty line or one of more than `max_words` words."""
+    from cleaners import recurring
+
+    norms = recurring.normal_lines(lines)
+    most = recurring.RecurringPolicy().max_words
+    assert recurring.line_keys(norms, site) == [
+        tuple(recurring.line_key(n, sc) for sc in recurring.scopes_of(site)) if n and n.count(" ") < most else ()
+        for n in norms]
+
+
 _STORY = st.lists(st.one_of(line, st.sampled_from(["Share this", "Read more", "Photo: AP", BODY, BODY.upper()])),
                   max_size=8)
 
