@@ -7,7 +7,9 @@ a lazy-load widget, often with a word changed. Each paragraph is shingled into k
 signatures of every paragraph propose candidate pairs; every candidate is then verified on the
 exact shingle sets, so no pair is collapsed on an estimate alone. Comparing every pair is fine at
 article size (tens of paragraphs: a few thousand signature slots compared in one compiled loop,
-`kernels.candidate_pairs`); corpus-wide clustering uses LSH instead (dedupe/corpus.py).
+`kernels.candidate_pairs`); corpus-wide clustering uses LSH instead (dedupe/corpus.py). A page of
+more than `max_compared` (1,000) paragraphs, a forum thread or a data dump rather than an article,
+only has its word-for-word copies collapsed: its pairs would grow with the square.
 
 A pair is a duplicate when (exact values, `CollapseParams`):
 * the two differ by one inserted or deleted word at most, or by one substituted word in paragraphs
@@ -64,6 +66,10 @@ class CollapseParams:
     # Below this many words a pair with one word changed ('pre-workout' / 'post-workout') is two lines,
     # judged on Jaccard like any pair; one word more or less still joins them.
     substitution_min_words: int = 16
+    # An article (or its captions) of more paragraphs than this is not compared pair by pair (the
+    # pairs grow with the square: a forum thread or a data dump of 20,000 lines would hold a
+    # worker for minutes); only its word-for-word copies join.
+    max_compared: int = 1000
     # A pair whose MinHash estimate comes within this margin of a threshold is verified exactly.
     candidate_margin: float = 0.25
 
@@ -187,10 +193,14 @@ def duplicate_groups(paras: Sequence[_Para], params: CollapseParams, sigs: np.nd
     out = (sigs == EMPTY).all(axis=1) | (lens < params.min_words)  # short lines: _collapse_adjacent_short
     if protected:
         out[list(protected)] = True
-    # candidates: an estimate near a threshold, or lengths within one word (checked exactly below)
-    pairs, near_flags = candidate_pairs(np.ascontiguousarray(sigs), sizes, lens, out,
-                                        params.jaccard - params.candidate_margin,
-                                        params.containment - params.candidate_margin)
+    if n > params.max_compared:
+        pairs, near_flags = _copy_pairs(paras, out)
+    else:
+        # candidates: an estimate near a threshold, or lengths within one word (checked exactly below)
+        ends = np.array([(p.hashes[0], p.hashes[-1]) if p.n else (0, 0) for p in paras], dtype=np.uint32).reshape(n, 2)
+        pairs, near_flags = candidate_pairs(np.ascontiguousarray(sigs), sizes, lens, ends[:, 0].copy(),
+                                            ends[:, 1].copy(), out, params.jaccard - params.candidate_margin,
+                                            params.containment - params.candidate_margin)
     for (i, j), near in zip(pairs.tolist(), near_flags.tolist(), strict=True):
         ti, tj = paras[i].tokens, paras[j].tokens
         if abs(len(ti) - len(tj)) <= 1 and within_one_word(ti, tj):
@@ -207,6 +217,22 @@ def duplicate_groups(paras: Sequence[_Para], params: CollapseParams, sigs: np.nd
             uf.union(i, j)
             sims[(i, j)] = round(max(jac, cont if smaller_words >= params.containment_min_words else 0.0), 4)
     return uf, sims, swaps
+
+
+def _copy_pairs(paras: Sequence[_Para], out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For an article too long to compare pair by pair: each paragraph (not `out`) paired with the
+    previous word-for-word copy of it, none of them `near` (`duplicate_groups` joins such a pair as
+    it joins them in any article: identical token lists)."""
+    last_of: dict[bytes, int] = {}
+    pairs: list[tuple[int, int]] = []
+    for j, p in enumerate(paras):
+        if out[j]:
+            continue
+        i = last_of.get(p.wording)
+        if i is not None:
+            pairs.append((i, j))
+        last_of[p.wording] = j
+    return np.array(pairs, dtype=np.int64).reshape(len(pairs), 2), np.zeros(len(pairs), dtype=bool)
 
 
 def collapse(paragraphs: Sequence[str], captions: Sequence[str] = (),
@@ -371,7 +397,7 @@ def _collapse_captions(captions: Sequence[str], params: CollapseParams, hasher: 
         else:
             first_of[key] = i
     # short captions and credits re-printed with one word more or less ("January 18, 2008 - 5:44PM")
-    for i in range(len(paras)):
+    for i in range(len(paras) if len(paras) <= params.max_compared else 0):
         for j in range(i + 1, len(paras)):
             if min(paras[i].n, paras[j].n) >= 3 and within_one_word(paras[i].tokens, paras[j].tokens):
                 uf.union(i, j)
