@@ -561,7 +561,7 @@ def test_edge_lines_dropped_in_one_pass_are_those_judged_line_by_line(specs, dat
 
 def test_a_page_of_thousands_of_menu_lines_is_cleaned_in_linear_time():
     """Each edge-rule line above the body walked the lines above the body again: 8,000 menu lines
-    took 9-10 s, 20,000 about a minute. Twice the lines may now take about twice the time."""
+    took 3.6 s, 20,000 21 s (now 0.4 and 1.3 s). 4x the lines may now take about 4x the time."""
     import time
 
     body = "The council voted on Tuesday to approve the new harbour plan after a long debate about its cost."
