@@ -169,6 +169,7 @@ def catalogue_with(extra_files: tuple[str, ...] = ()) -> Catalogue:
 
 # Decorations stripped before matching: bullets, arrows, pipes and brackets around a label.
 _EDGE_PUNCT = " \t•·*▪►▶◦‣∙|»›>«‹<[](){}-–—_=~:#"
+_SURROGATE = re.compile("[\ud800-\udfff]")  # replaced by U+FFFD (one code point: the same offsets)
 
 
 def match_key(line: str) -> str:
@@ -528,7 +529,12 @@ class Matcher:
             # one search over the lines joined by line breaks; a hit across two lines (a literal
             # holding a line break) would only add a candidate that its full match then rejects
             candidates: dict[int, set[int]] = {}
-            for lit, start, _ in automaton.find_matches_as_indexes("\n".join(lowered), overlapping=True):
+            joined = "\n".join(lowered)
+            try:
+                hits = automaton.find_matches_as_indexes(joined, overlapping=True)
+            except UnicodeEncodeError:  # a lone surrogate (a str can hold one, UTF-8 input cannot): searched
+                hits = automaton.find_matches_as_indexes(_SURROGATE.sub("\ufffd", joined), overlapping=True)
+            for lit, start, _ in hits:
                 candidates.setdefault(bisect.bisect_right(starts, start) - 1, set()).update(owners[lit])
             for pos, js in candidates.items():
                 k = todo[pos]
