@@ -57,7 +57,7 @@ from cleaners.words import word_count, word_counts
 
 # Thresholds of the structural classes (words are \w+ tokens).
 GOOD_WORDS = 12  # a sentence-like line with at least this many words is body text
-LONG_WORDS = 30  # a line this long is body text even without final punctuation
+LONG_WORDS = 30  # a line this long is body text even without final punctuation, unless most of its words are numbers
 NEAR_WORDS = 4  # a sentence-like line with this many words is a short sentence
 LEAD_GAP = 8  # lines of page furniture between a run of good paragraphs above and the article below
 TAIL_MAX_PARAGRAPHS = 2  # a run below the article's furniture with at most this many good paragraphs may be left out
@@ -161,13 +161,22 @@ def _sentence_by_patterns(text: str) -> bool:
 
 
 def _classify(ln: _Line) -> str:
-    if (ln.sentence and ln.words >= GOOD_WORDS) or ln.words >= LONG_WORDS:
+    if (ln.sentence and ln.words >= GOOD_WORDS) or (ln.words >= LONG_WORDS and 2 * _letter_words(ln.text) >= ln.words):
         return "good"
     if ln.words >= GOOD_WORDS and _WIRE_LEDE.match(ln.text) and prose_case(ln.text):  # a datelined lede, however it ends
         return "good"
     if ln.sentence and ln.words >= NEAR_WORDS:
         return "near"
     return "short"
+
+
+_LETTER_WORD = re.compile(r"\w*[^\W\d_]\w*")
+
+
+def _letter_words(text: str) -> int:
+    """Words holding a letter: a line of page numbers ('1 2 3 ... 40 Last »') or of scores is no
+    long paragraph that lost its full stop, however many numbers it holds."""
+    return len(_LETTER_WORD.findall(text))
 
 
 def _tokens(text: str) -> list[str]:

@@ -208,6 +208,17 @@ def test_a_last_paragraph_that_lost_its_full_stop_stays_like_a_lede_that_did():
                          title="x").blocks == [P1, P2, P3]
 
 
+def test_a_line_of_numbers_is_no_paragraph_however_long():
+    """A line of 30 words or more is body text even without a full stop, unless most of its words are
+    numbers: a pagination bar ('1 2 3 ... 40 Last »') below the article is page furniture. A long
+    paragraph that lost its full stop and carries some numbers stays."""
+    bar = " ".join(str(i) for i in range(1, 41)) + " Last »"
+    assert clean_article([P1, P2, P3, bar], title="x").blocks == [P1, P2, P3]
+    scores = ("Results from the regional final on Saturday were close all day with Harbour 12 Northside 10 and "
+              "Eastport 9 while the three other clubs in the league finished the season well behind them in the table")
+    assert clean_article([P1, P2, P3, scores], title="x").blocks == [P1, P2, P3, scores]
+
+
 def test_an_author_bio_is_debris_at_the_end_and_body_between_paragraphs():
     bio = "Jane Roe is a reporter for the Gazette who has covered the harbour for ten years and lives in Quay Street."
     assert clean_article([P1, P2, P3, bio], title="x").blocks == [P1, P2, P3]
