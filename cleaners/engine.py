@@ -37,8 +37,9 @@ Nothing is ever rewritten: a line is kept as it is (normalised) or removed whole
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 from cleaners.captions import (
     byline_author,
@@ -443,37 +444,32 @@ def _drop_edge_lines(lines: list[_Line], edge_only: Sequence[int], matched: Sequ
                      widget: Collection[int], stacked: Collection[int], first: int | None, last: int) -> None:
     """Drop, in order, the edge-rule lines in a widget or outside the body (`_outside_body`).
 
-    Where the lead-in above the body reaches (`_reach_over_near` from `first`) is walked once, not
-    once per line: a page of thousands of menu lines made that quadratic (20,000 lines: 21 s, now 1.3 s).
-    Dropping line i cannot change the answer for a later line j > i above the body: the walk down
-    from `first` stops at j or steps over it before it could get to i. A test holds this to the
-    line-by-line definition."""
-    reach: int | None = None
+    Where the lead-in above the body reaches (`_lead_in`) is walked once, not once per line: a page
+    of thousands of menu lines made that quadratic (20,000 lines: 21 s, now 1.3 s). Dropping line i
+    cannot change the answer for a later line j > i above the body: the walk up from `first` stops
+    at j or steps over it before it could get to i. A test holds this to walking it for every line."""
+    lead_in = cache(lambda: _lead_in(lines, first)) if first is not None else None
     for i in edge_only:
         rule = matched[i]
-        if rule is None:
-            continue
-        if i in widget or first is None or i > last:
-            out = True
-        elif i >= first:
-            out = False
-        else:
-            if reach is None:
-                reach = _reach_over_near(lines, first, range(first - 1, -1, -1))
-            out = i in stacked or i < reach
-        if out:
+        if rule is not None and (i in widget or _outside_body(i, first, last, i in stacked, lead_in)):
             _drop(lines[i], rule.name, rule.description)
 
 
-def _outside_body(lines: list[_Line], i: int, first: int | None, last: int, stacked: bool) -> bool:
+def _outside_body(i: int, first: int | None, last: int, stacked: bool, lead_in: Callable[[], int] | None) -> bool:
     """Whether an edge rule's line `i` is outside the body: after it, or before it and not a lone
-    sentence that short sentences lead into the body (an intro's "Click here to download the game.");
-    a stack of edge-rule lines before the body is a widget."""
+    sentence that short sentences lead into the body (an intro's "Click here to download the game.",
+    above `lead_in()`, where `_lead_in` reaches); a stack of edge-rule lines before the body is a widget."""
     if first is None or i > last:
         return True
     if i >= first:
         return False
-    return stacked or i < _reach_over_near(lines, first, range(first - 1, -1, -1))
+    return stacked or (lead_in is not None and i < lead_in())
+
+
+def _lead_in(lines: list[_Line], first: int) -> int:
+    """The top of the body's lead-in: from its first line `first` up over short sentences
+    (`_reach_over_near`)."""
+    return _reach_over_near(lines, first, range(first - 1, -1, -1))
 
 
 def _good_words(lines: Sequence[_Line], lo: int, hi: int) -> int:
@@ -734,7 +730,7 @@ def _colon_list_run(lines: Sequence[_Line], start: int) -> int:
 def _trim_edges(lines: list[_Line], first: int, last: int) -> None:
     """Lines before the first and after the last good paragraph, except short sentences touching the
     body and a data list or table the body ends with."""
-    for ln in lines[:_reach_over_near(lines, first, range(first - 1, -1, -1))]:
+    for ln in lines[:_lead_in(lines, first)]:
         _drop(ln, "page_header", "before the article's body")
     end = _list_run(lines, _reach_over_near(lines, last, range(last + 1, len(lines))) + 1)
     end = _colon_list_run(lines, _table_run(lines, _enumerated_run(lines, end)))

@@ -68,7 +68,17 @@ def normal_form(line: str) -> str:
 
 def line_key(normal: str, scope: str = GLOBAL_SCOPE) -> int:
     """Stable 64-bit key of a normalised line within a scope (a site, or the global scope)."""
-    return xxhash.xxh3_64_intdigest(f"{scope}\x00{normal}".encode("utf-8", "surrogatepass"))
+    return xxhash.xxh3_64_intdigest(_scope_head(scope) + _utf8(normal))
+
+
+def _scope_head(scope: str) -> bytes:
+    return _utf8(f"{scope}\x00")
+
+
+def _utf8(text: str) -> bytes:
+    """UTF-8, a lone surrogate kept as its own bytes (a str can hold one): the same bytes as plain
+    UTF-8 for every other text, so keys of earlier runs hold."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def scope_of(site: str | None) -> str:
@@ -95,14 +105,14 @@ def line_keys(norms: Sequence[str], site: str | None, policy: RecurringPolicy = 
     # line_key by hand: each scope's prefix encoded once, not an f-string and a generator per line
     # (52 -> 28 µs an article of a generated feed)
     h = xxhash.xxh3_64_intdigest
-    heads = [f"{sc}\x00".encode("utf-8", "surrogatepass") for sc in scopes_of(site)]
+    heads = [_scope_head(sc) for sc in scopes_of(site)]
     most = policy.max_words
     if len(heads) == 2:
         site_head, global_head = heads
-        return [(h(site_head + b), h(global_head + b))
-                if n and n.count(" ") < most and (b := n.encode("utf-8", "surrogatepass")) else () for n in norms]
+        return [(h(site_head + b), h(global_head + b)) if n and n.count(" ") < most and (b := _utf8(n)) else ()
+                for n in norms]
     (head,) = heads
-    return [(h(head + n.encode("utf-8", "surrogatepass")),) if n and n.count(" ") < most else () for n in norms]
+    return [(h(head + _utf8(n)),) if n and n.count(" ") < most else () for n in norms]
 
 
 def article_line_keys(blocks: Sequence[str], site: str | None,

@@ -197,9 +197,10 @@ def duplicate_groups(paras: Sequence[_Para], params: CollapseParams, sigs: np.nd
         pairs, near_flags = _copy_pairs(paras, out)
     else:
         # candidates: an estimate near a threshold, or lengths within one word (checked exactly below)
-        ends = np.array([(p.hashes[0], p.hashes[-1]) if p.n else (0, 0) for p in paras], dtype=np.uint32).reshape(n, 2)
-        pairs, near_flags = candidate_pairs(np.ascontiguousarray(sigs), sizes, lens, ends[:, 0].copy(),
-                                            ends[:, 1].copy(), out, params.jaccard - params.candidate_margin,
+        first = np.array([p.hashes[0] if p.n else 0 for p in paras], dtype=np.uint32)
+        last = np.array([p.hashes[-1] if p.n else 0 for p in paras], dtype=np.uint32)
+        pairs, near_flags = candidate_pairs(np.ascontiguousarray(sigs), sizes, lens, first, last, out,
+                                            params.jaccard - params.candidate_margin,
                                             params.containment - params.candidate_margin)
     for (i, j), near in zip(pairs.tolist(), near_flags.tolist(), strict=True):
         ti, tj = paras[i].tokens, paras[j].tokens

@@ -556,8 +556,8 @@ _EDGE_LINE = st.tuples(st.sampled_from(["good", "near", "short"]), st.booleans()
 @given(st.lists(_EDGE_LINE, min_size=1, max_size=14), st.data())
 def test_edge_lines_dropped_in_one_pass_are_those_judged_line_by_line(specs, data):
     """`_drop_edge_lines` walks the body's lead-in once; judged line by line with `_outside_body`
-    (the definition, which walks it again for every line, on the lines as the earlier drops left
-    them) the same lines go, with the same reasons."""
+    walking it again for every line (on the lines as the earlier drops left them), the same lines
+    go, with the same reasons."""
     from cleaners import engine
     from cleaners.patterns import Rule
 
@@ -577,7 +577,8 @@ def test_edge_lines_dropped_in_one_pass_are_those_judged_line_by_line(specs, dat
     by_line = make()
     for i in edge_only:
         r = matched[i]
-        if r is not None and (i in widget or engine._outside_body(by_line, i, first, last, i in stacked)):
+        walk = (lambda: engine._lead_in(by_line, first)) if first is not None else None  # every line again
+        if r is not None and (i in widget or engine._outside_body(i, first, last, i in stacked, walk)):
             engine._drop(by_line[i], r.name, r.description)
     at_once = make()
     engine._drop_edge_lines(at_once, edge_only, matched, widget, stacked, first, last)
