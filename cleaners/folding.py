@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
 
+from cleaners.jit import njit
 from cleaners.words import BLANK_PLANES_FROM, PLANE, code_points, plane_chars, plane_mask, planes_for
 
 _CHUNK = 256  # casefolded a chunk at a time; only a chunk that changes is looked at per code point

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
+
+from cleaners.jit import njit
 
 _WORD = re.compile(r"\w+")
 _SEP = "\n"  # joins the lines for the compiled pass; not a word character

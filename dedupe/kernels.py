@@ -14,7 +14,8 @@ hash functions (pure-Python twins of the same arithmetic live there for datasket
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from cleaners.jit import njit
 
 M32 = 0xFFFFFFFF
 FNV_OFFSET = 0x811C9DC5
