@@ -28,7 +28,10 @@ def test_bench_run_completes_and_reports(tmp_path):
     assert r["incremental"]["new_articles"] == 200 and r["incremental"]["index_articles_before"] > 0
     assert res["html"]["runs"]["trafilatura"]["info"]["pages"] == 20
     assert len(res["html"]["overhead_pairs"]) == 2  # interleaved pairs of trafilatura alone and newsclean
+    assert len(res["html"]["overhead_nets"]) == 2  # each run per second of its own extraction
+    assert 0 < res["html"]["runs"]["trafilatura"]["info"]["extract_seconds"] < res["html"]["runs"]["trafilatura"]["seconds"]
     assert "vs straightforward" in proc.stdout and "overhead on top of trafilatura" in proc.stdout
+    assert "our overhead on top of it" in proc.stdout
 
 
 def test_signature_collapse_and_dedupe_benches_complete_and_report(tmp_path):
