@@ -15,7 +15,8 @@ ours-2 run left, beside the same run into an empty folder. With --html-source: H
 trafilatura alone and through newsclean with one and two workers (our overhead on top of the
 extraction: the median of --html-repeat interleaved pairs; inside each of our runs its wall time
 against its own seconds in trafilatura's extraction; and that ratio against trafilatura alone's own,
-which also starts a process, imports and reads the pages: the net overhead). Prints tables and writes
+which also starts a process, imports and reads the pages: the net overhead; and, from runs of each
+on the first page alone, each process's fixed cost and the overhead a page without it). Prints tables and writes
 bench/out/results.json. --full adds N = 1,000,000; `--sizes` with no N measures only the HTML pages.
 """
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import platform
 import shutil
@@ -169,20 +171,34 @@ def bench_html(pages: int, source: Path, base: Path, repeat: int = 3) -> dict:
             d.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, d / f"page-{i:06d}{''.join(src.suffixes[-2:]) if src.suffix == '.gz' else src.suffix}")
         (corpus / ".done").write_text("ok")
+    one = base / "html-1"  # the first page alone: what a run costs before its pages (process, imports)
+    if not (one / ".done").exists():
+        shutil.rmtree(one, ignore_errors=True)
+        first = min(p for p in corpus.rglob("*") if p.is_file() and p.name.startswith("page-"))
+        (one / "0000").mkdir(parents=True)
+        shutil.copyfile(first, one / "0000" / first.name)
+        (one / ".done").write_text("ok")
     res: dict = {"pages": pages, "runs": {}}
 
-    def ours(name: str, workers: int) -> dict:
-        out = base / f"out-html-{pages}-{name}"
+    def ours(name: str, workers: int, pages_dir: Path = corpus) -> dict:
+        out = base / f"out-html-{pages_dir.name}-{name}"
         shutil.rmtree(out, ignore_errors=True)
         wall, rss, _ = run_child([PY, "-m", "flows", "run", "--no-prefect", "-q", "--workers", str(workers),
-                                  str(corpus), str(out)])
+                                  str(pages_dir), str(out)])
         return {"seconds": wall, "rss_mb": rss, "stages": manifest(out)["seconds"]}
+
+    def alone(pages_dir: Path) -> dict:
+        wall, rss, stdout = run_child([PY, str(HERE / "reference.py"), "trafilatura", str(pages_dir), str(base / "ref-html")])
+        return {"seconds": wall, "rss_mb": rss, "info": json.loads(stdout)}
+
+    # Each process's fixed cost: its wall time on one page less that page's extraction (median of 3).
+    fixed_ours = statistics.median(r["seconds"] - r["stages"]["html_extract"] for r in (ours("ours-1", 1, one) for _ in range(3)))
+    fixed_alone = statistics.median(r["seconds"] - r["info"]["extract_seconds"] for r in (alone(one) for _ in range(3)))
+    res["fixed_seconds"] = {"ours": fixed_ours, "trafilatura": fixed_alone}
 
     pairs = []
     for _ in range(max(1, repeat)):
-        wall, rss, stdout = run_child([PY, str(HERE / "reference.py"), "trafilatura", str(corpus), str(base / "ref-html")])
-        alone = {"seconds": wall, "rss_mb": rss, "info": json.loads(stdout)}
-        pairs.append((alone, ours("ours-1", 1)))
+        pairs.append((alone(corpus), ours("ours-1", 1)))
     res["runs"]["trafilatura"] = min((a for a, _ in pairs), key=lambda r: r["seconds"])
     res["runs"]["ours-1"] = min((b for _, b in pairs), key=lambda r: r["seconds"])
     res["runs"]["ours-2"] = ours("ours-2", 2)
@@ -208,6 +224,17 @@ def bench_html(pages: int, source: Path, base: Path, repeat: int = 3) -> dict:
         res["overhead_net"] = statistics.median(net)
         res["overhead_nets"] = net
         res["alone_own_share"] = statistics.median(a["seconds"] / a["info"]["extract_seconds"] - 1 for a, _ in pairs)
+        # the same with each process's fixed cost taken out: what every further page costs on top of
+        # its extraction, and from it the page count above which the net overhead is under 10%
+        per_page = [((b["seconds"] - fixed_ours) / b["stages"]["html_extract"])
+                    / ((a["seconds"] - fixed_alone) / a["info"]["extract_seconds"]) - 1
+                    for a, b in pairs if b["stages"].get("html_extract") and a["info"].get("extract_seconds")]
+        res["overhead_per_page"] = statistics.median(per_page)
+        res["overhead_per_pages"] = per_page
+        extract_per_page = statistics.median(b["stages"]["html_extract"] for _, b in pairs) / pages
+        room = 0.10 - res["overhead_per_page"]
+        res["pages_for_10_percent"] = (math.ceil((fixed_ours - fixed_alone) / (room * extract_per_page))
+                                       if room > 0 else None)
     res["two_workers_speedup"] = res["runs"]["ours-1"]["seconds"] / res["runs"]["ours-2"]["seconds"]
     return res
 
@@ -251,6 +278,14 @@ def html_table(r: dict) -> str:
         lines.append(f"{'':>9} trafilatura alone, the same way: {100 * r['alone_own_share']:+.1f}% (process, imports, "
                      f"reading, gunzip); our overhead on top of it, each run per second of its own extraction: "
                      f"{100 * r['overhead_net']:+.1f}% (median of {runs})")
+    if "overhead_per_page" in r:
+        f = r["fixed_seconds"]
+        runs = ", ".join(f"{100 * x:+.1f}%" for x in r["overhead_per_pages"])
+        under = (f"under 10% from {r['pages_for_10_percent']:,} pages a run" if r["pages_for_10_percent"]
+                 else "over 10% at any page count")
+        lines.append(f"{'':>9} fixed cost a process (one page, less its extraction): ours {f['ours']:.2f} s, "
+                     f"trafilatura alone {f['trafilatura']:.2f} s; overhead a page without them: "
+                     f"{100 * r['overhead_per_page']:+.1f}% (median of {runs}), so {under}")
     return "\n".join(lines)
 
 

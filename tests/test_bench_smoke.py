@@ -29,6 +29,7 @@ def test_bench_run_completes_and_reports(tmp_path):
     assert res["html"]["runs"]["trafilatura"]["info"]["pages"] == 20
     assert len(res["html"]["overhead_pairs"]) == 2  # interleaved pairs of trafilatura alone and newsclean
     assert len(res["html"]["overhead_nets"]) == 2  # each run per second of its own extraction
+    assert len(res["html"]["overhead_per_pages"]) == 2 and res["html"]["fixed_seconds"]["ours"] > 0
     assert 0 < res["html"]["runs"]["trafilatura"]["info"]["extract_seconds"] < res["html"]["runs"]["trafilatura"]["seconds"]
     assert "vs straightforward" in proc.stdout and "overhead on top of trafilatura" in proc.stdout
     assert "our overhead on top of it" in proc.stdout
