@@ -157,8 +157,10 @@ def bench_html(pages: int, source: Path, base: Path, repeat: int = 3) -> dict:
     workers on the same pages (the .html/.html.gz files under `source`, cycled up to `pages`).
 
     The overhead is a small difference between two long runs on a shared machine, so trafilatura
-    alone and newsclean with one worker run `repeat` times, interleaved (each pair back to back):
-    the overhead reported is the median of the pairs' ratios; each run's seconds are its best."""
+    alone and newsclean with one worker run `repeat` times, interleaved (each pair back to back, the
+    order alternating from pair to pair, so that a machine speeding up or slowing down through the
+    benchmark favours neither): the overhead reported is the median of the pairs' ratios; each
+    run's seconds are its best."""
     corpus = base / f"html-{pages}"
     if not (corpus / ".done").exists():
         shutil.rmtree(corpus, ignore_errors=True)
@@ -191,14 +193,21 @@ def bench_html(pages: int, source: Path, base: Path, repeat: int = 3) -> dict:
         wall, rss, stdout = run_child([PY, str(HERE / "reference.py"), "trafilatura", str(pages_dir), str(base / "ref-html")])
         return {"seconds": wall, "rss_mb": rss, "info": json.loads(stdout)}
 
-    # Each process's fixed cost: its wall time on one page less that page's extraction (median of 3).
-    fixed_ours = statistics.median(r["seconds"] - r["stages"]["html_extract"] for r in (ours("ours-1", 1, one) for _ in range(3)))
-    fixed_alone = statistics.median(r["seconds"] - r["info"]["extract_seconds"] for r in (alone(one) for _ in range(3)))
+    # Each process's fixed cost: its wall time on one page less that page's extraction (median of
+    # `repeat` runs of each, interleaved).
+    fixed = [(alone(one), ours("ours-1", 1, one)) for _ in range(max(1, repeat))]
+    fixed_alone = statistics.median(a["seconds"] - a["info"]["extract_seconds"] for a, _ in fixed)
+    fixed_ours = statistics.median(b["seconds"] - b["stages"]["html_extract"] for _, b in fixed)
     res["fixed_seconds"] = {"ours": fixed_ours, "trafilatura": fixed_alone}
 
     pairs = []
-    for _ in range(max(1, repeat)):
-        pairs.append((alone(corpus), ours("ours-1", 1)))
+    for i in range(max(1, repeat)):
+        if i % 2 == 0:
+            a = alone(corpus)
+            pairs.append((a, ours("ours-1", 1)))
+        else:
+            b = ours("ours-1", 1)
+            pairs.append((alone(corpus), b))
     res["runs"]["trafilatura"] = min((a for a, _ in pairs), key=lambda r: r["seconds"])
     res["runs"]["ours-1"] = min((b for _, b in pairs), key=lambda r: r["seconds"])
     res["runs"]["ours-2"] = ours("ours-2", 2)

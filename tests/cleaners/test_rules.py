@@ -210,13 +210,32 @@ def test_a_last_paragraph_that_lost_its_full_stop_stays_like_a_lede_that_did():
 
 def test_a_line_of_numbers_is_no_paragraph_however_long():
     """A line of 30 words or more is body text even without a full stop, unless most of its words are
-    numbers: a pagination bar ('1 2 3 ... 40 Last »') below the article is page furniture. A long
-    paragraph that lost its full stop and carries some numbers stays."""
-    bar = " ".join(str(i) for i in range(1, 41)) + " Last »"
-    assert clean_article([P1, P2, P3, bar], title="x").blocks == [P1, P2, P3]
+    numbers: a row of page links ('Pages 1 2 3 ... 40', which no catalogue pattern takes) below
+    the article is page furniture. A long paragraph that lost its full stop and carries some numbers
+    stays."""
+    bar = "Pages " + " ".join(str(i) for i in range(1, 41))
+    res = clean_article([P1, P2, P3, bar], title="x")
+    assert res.blocks == [P1, P2, P3] and [r.reason for r in res.removed] == ["page_footer"]
     scores = ("Results from the regional final on Saturday were close all day with Harbour 12 Northside 10 and "
               "Eastport 9 while the three other clubs in the league finished the season well behind them in the table")
     assert clean_article([P1, P2, P3, scores], title="x").blocks == [P1, P2, P3, scores]
+
+
+@pytest.mark.parametrize("bar", ["1 2 3 … 18 Last »", "« Previous 1 2 3 4 5 Next »", "1 2 3 ... 40 Last",
+                                 "First « 1 2 3", "1 2 … 40", "‹ Prev 1 2 3 4 5 Next Page ›"])
+def test_a_pagination_bar_goes_as_navigation_in_an_extracted_article_too(bar):
+    """Pagination bars with a gap or the words around the page numbers are navigation, so they go
+    from text that trafilatura extracted as well (there the positional rules stand down); before,
+    only '1 2 3 Next' was."""
+    for extracted in (False, True):
+        res = clean_article([P1, P2, P3, bar], title="x", extracted=extracted)
+        assert res.blocks == [P1, P2, P3] and [r.reason for r in res.removed] == ["navigation"], (bar, extracted)
+
+
+@pytest.mark.parametrize("line", ["Next week the council votes again", "Last year 12 people died",
+                                  "10 last minute tips", "Top 10 Next Steps", "First 100 days", "3 killed, 2 injured"])
+def test_lines_with_numbers_and_pagination_words_are_no_pagination_bar(line):
+    assert clean_article([P1, line, P2, P3], title="x", extracted=True).blocks == [P1, line, P2, P3]
 
 
 def test_an_author_bio_is_debris_at_the_end_and_body_between_paragraphs():
