@@ -240,7 +240,10 @@ def bench_html(pages: int, source: Path, base: Path, repeat: int = 3) -> dict:
                     for a, b in pairs if b["stages"].get("html_extract") and a["info"].get("extract_seconds")]
         res["overhead_per_page"] = statistics.median(per_page)
         res["overhead_per_pages"] = per_page
-        extract_per_page = statistics.median(b["stages"]["html_extract"] for _, b in pairs) / pages
+        extract = statistics.median(b["stages"]["html_extract"] for _, b in pairs)
+        extract_per_page = extract / pages
+        # with few pages the fixed costs' run-to-run noise is as large as the pages' work
+        res["per_page_reliable"] = extract >= 10 * (fixed_ours + fixed_alone)
         room = 0.10 - res["overhead_per_page"]
         res["pages_for_10_percent"] = (math.ceil((fixed_ours - fixed_alone) / (room * extract_per_page))
                                        if room > 0 else None)
@@ -289,12 +292,16 @@ def html_table(r: dict) -> str:
                      f"{100 * r['overhead_net']:+.1f}% (median of {runs})")
     if "overhead_per_page" in r:
         f = r["fixed_seconds"]
-        runs = ", ".join(f"{100 * x:+.1f}%" for x in r["overhead_per_pages"])
-        under = (f"under 10% from {r['pages_for_10_percent']:,} pages a run" if r["pages_for_10_percent"]
-                 else "over 10% at any page count")
+        if r.get("per_page_reliable", True):
+            runs = ", ".join(f"{100 * x:+.1f}%" for x in r["overhead_per_pages"])
+            under = (f"under 10% from {r['pages_for_10_percent']:,} pages a run" if r["pages_for_10_percent"]
+                     else "over 10% at any page count")
+            per_page = f"overhead a page without them: {100 * r['overhead_per_page']:+.1f}% (median of {runs}), so {under}"
+        else:
+            per_page = ("too few pages to tell the overhead a page from them (the pages' extraction should take "
+                        "ten times both fixed costs)")
         lines.append(f"{'':>9} fixed cost a process (one page, less its extraction): ours {f['ours']:.2f} s, "
-                     f"trafilatura alone {f['trafilatura']:.2f} s; overhead a page without them: "
-                     f"{100 * r['overhead_per_page']:+.1f}% (median of {runs}), so {under}")
+                     f"trafilatura alone {f['trafilatura']:.2f} s; {per_page}")
     return "\n".join(lines)
 
 

@@ -30,6 +30,8 @@ def test_bench_run_completes_and_reports(tmp_path):
     assert len(res["html"]["overhead_pairs"]) == 2  # interleaved pairs of trafilatura alone and newsclean
     assert len(res["html"]["overhead_nets"]) == 2  # each run per second of its own extraction
     assert len(res["html"]["overhead_per_pages"]) == 2 and res["html"]["fixed_seconds"]["ours"] > 0
+    # 20 small pages take far less than the processes' start: no overhead a page is claimed
+    assert res["html"]["per_page_reliable"] is False and "too few pages to tell" in proc.stdout
     assert 0 < res["html"]["runs"]["trafilatura"]["info"]["extract_seconds"] < res["html"]["runs"]["trafilatura"]["seconds"]
     assert "vs straightforward" in proc.stdout and "overhead on top of trafilatura" in proc.stdout
     assert "our overhead on top of it" in proc.stdout
