@@ -173,7 +173,7 @@ def bench_html(pages: int, source: Path, base: Path, repeat: int = 3) -> dict:
             d.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, d / f"page-{i:06d}{''.join(src.suffixes[-2:]) if src.suffix == '.gz' else src.suffix}")
         (corpus / ".done").write_text("ok")
-    one = base / "html-1"  # the first page alone: what a run costs before its pages (process, imports)
+    one = base / f"{corpus.name}-first"  # its first page alone: what a run costs before its pages (process, imports)
     if not (one / ".done").exists():
         shutil.rmtree(one, ignore_errors=True)
         first = min(p for p in corpus.rglob("*") if p.is_file() and p.name.startswith("page-"))
@@ -183,7 +183,7 @@ def bench_html(pages: int, source: Path, base: Path, repeat: int = 3) -> dict:
     res: dict = {"pages": pages, "runs": {}}
 
     def ours(name: str, workers: int, pages_dir: Path = corpus) -> dict:
-        out = base / f"out-html-{pages_dir.name}-{name}"
+        out = base / f"out-{pages_dir.name}-{name}"
         shutil.rmtree(out, ignore_errors=True)
         wall, rss, _ = run_child([PY, "-m", "flows", "run", "--no-prefect", "-q", "--workers", str(workers),
                                   str(pages_dir), str(out)])
@@ -227,20 +227,20 @@ def bench_html(pages: int, source: Path, base: Path, repeat: int = 3) -> dict:
     # time against its seconds in the extraction. Our overhead on top of it, each run's wall time
     # taken per second of its own extraction (so neither run's machine speed counts):
     # (ours wall / ours extract) / (alone wall / alone extract) - 1, per pair, median.
+    timed = [(a, b) for a, b in pairs if b["stages"].get("html_extract") and a["info"].get("extract_seconds")]
     net = [(b["seconds"] / b["stages"]["html_extract"]) / (a["seconds"] / a["info"]["extract_seconds"]) - 1
-           for a, b in pairs if b["stages"].get("html_extract") and a["info"].get("extract_seconds")]
+           for a, b in timed]
     if net:
         res["overhead_net"] = statistics.median(net)
         res["overhead_nets"] = net
-        res["alone_own_share"] = statistics.median(a["seconds"] / a["info"]["extract_seconds"] - 1 for a, _ in pairs)
+        res["alone_own_share"] = statistics.median(a["seconds"] / a["info"]["extract_seconds"] - 1 for a, _ in timed)
         # the same with each process's fixed cost taken out: what every further page costs on top of
         # its extraction, and from it the page count above which the net overhead is under 10%
         per_page = [((b["seconds"] - fixed_ours) / b["stages"]["html_extract"])
-                    / ((a["seconds"] - fixed_alone) / a["info"]["extract_seconds"]) - 1
-                    for a, b in pairs if b["stages"].get("html_extract") and a["info"].get("extract_seconds")]
+                    / ((a["seconds"] - fixed_alone) / a["info"]["extract_seconds"]) - 1 for a, b in timed]
         res["overhead_per_page"] = statistics.median(per_page)
         res["overhead_per_pages"] = per_page
-        extract = statistics.median(b["stages"]["html_extract"] for _, b in pairs)
+        extract = statistics.median(b["stages"]["html_extract"] for _, b in timed)
         extract_per_page = extract / pages
         # with few pages the fixed costs' run-to-run noise is as large as the pages' work
         res["per_page_reliable"] = extract >= 10 * (fixed_ours + fixed_alone)

@@ -2,8 +2,8 @@
 
 The first compiled call of a process (a cache load included) makes numba import numba.np.arraymath,
 whose import checks for a BLAS by importing scipy.linalg.cython_blas: SciPy's whole linalg package,
-0.4 s in every process that cleans (the CLI and each worker; a one-page run took 2.5 s, so it
-was a sixth of it) while none of our kernels does linear algebra. Importing numba.np.arraymath here
+0.3-0.45 s in every process that cleans (the CLI and each worker: a one-page run 2.79 -> 2.49 s
+without it), while none of our kernels does linear algebra. Importing numba.np.arraymath here
 with that one module held off only clears numba's `_HAVE_BLAS`, which picks numba's own inner
 product loop for np.convolve and np.correlate; np.dot and the np.linalg functions still import SciPy
 when something compiles them (numba.np.linalg.ensure_blas, at typing time), so nothing else in the
