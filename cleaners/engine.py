@@ -579,8 +579,9 @@ def _data_lists(lines: Sequence[_Line]) -> set[int]:
 
 def _unstopped_text(ln: _Line) -> bool:
     """Running text of GOOD_WORDS words or more that lost its full stop (not a title-cased headline,
-    a sentence or a credit)."""
-    return not ln.reason and ln.words >= GOOD_WORDS and prose_case(ln.text) and not ln.sentence and not is_credit(ln.text)
+    a sentence, a credit, or a row of numbers behind a few words: 'Go to page 1 2 3 ... 40')."""
+    return (not ln.reason and ln.words >= GOOD_WORDS and prose_case(ln.text) and not ln.sentence
+            and 2 * _letter_words(ln.text) >= ln.words and not is_credit(ln.text))
 
 
 def _reach_over_near(lines: list[_Line], start: int, indices: range) -> int:

@@ -210,12 +210,13 @@ def test_a_last_paragraph_that_lost_its_full_stop_stays_like_a_lede_that_did():
 
 def test_a_line_of_numbers_is_no_paragraph_however_long():
     """A line of 30 words or more is body text even without a full stop, unless most of its words are
-    numbers: a row of page links ('Pages 1 2 3 ... 40', which no catalogue pattern takes) below
+    numbers: a row of page links ('Pages 1 2 3 ... 40', 'Go to page 1 2 ...', which no catalogue pattern takes) below
     the article is page furniture. A long paragraph that lost its full stop and carries some numbers
     stays."""
-    bar = "Pages " + " ".join(str(i) for i in range(1, 41))
-    res = clean_article([P1, P2, P3, bar], title="x")
-    assert res.blocks == [P1, P2, P3] and [r.reason for r in res.removed] == ["page_footer"]
+    pages = " ".join(str(i) for i in range(1, 41))
+    for bar in ("Pages " + pages, "Go to page " + pages, pages + " pages"):  # nor the last paragraph that lost its stop
+        res = clean_article([P1, P2, P3, bar], title="x")
+        assert res.blocks == [P1, P2, P3] and [r.reason for r in res.removed] == ["page_footer"], bar
     scores = ("Results from the regional final on Saturday were close all day with Harbour 12 Northside 10 and "
               "Eastport 9 while the three other clubs in the league finished the season well behind them in the table")
     assert clean_article([P1, P2, P3, scores], title="x").blocks == [P1, P2, P3, scores]
