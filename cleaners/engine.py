@@ -162,7 +162,7 @@ def _sentence_by_patterns(text: str) -> bool:
 
 
 def _classify(ln: _Line) -> str:
-    if (ln.sentence and ln.words >= GOOD_WORDS) or (ln.words >= LONG_WORDS and 2 * _letter_words(ln.text) >= ln.words):
+    if (ln.sentence and ln.words >= GOOD_WORDS) or (ln.words >= LONG_WORDS and _mostly_words(ln)):
         return "good"
     if ln.words >= GOOD_WORDS and _WIRE_LEDE.match(ln.text) and prose_case(ln.text):  # a datelined lede, however it ends
         return "good"
@@ -174,10 +174,10 @@ def _classify(ln: _Line) -> str:
 _LETTER_WORD = re.compile(r"\w*[^\W\d_]\w*")
 
 
-def _letter_words(text: str) -> int:
-    """Words holding a letter: a line of page numbers ('1 2 3 ... 40 Last »') or of scores is no
-    long paragraph that lost its full stop, however many numbers it holds."""
-    return len(_LETTER_WORD.findall(text))
+def _mostly_words(ln: _Line) -> bool:
+    """At least half the line's words hold a letter: a line of page numbers ('1 2 3 ... 40 Last »') or
+    of scores is no long paragraph that lost its full stop, however many numbers it holds."""
+    return 2 * len(_LETTER_WORD.findall(ln.text)) >= ln.words
 
 
 def _tokens(text: str) -> list[str]:
@@ -581,7 +581,7 @@ def _unstopped_text(ln: _Line) -> bool:
     """Running text of GOOD_WORDS words or more that lost its full stop (not a title-cased headline,
     a sentence, a credit, or a row of numbers behind a few words: 'Go to page 1 2 3 ... 40')."""
     return (not ln.reason and ln.words >= GOOD_WORDS and prose_case(ln.text) and not ln.sentence
-            and 2 * _letter_words(ln.text) >= ln.words and not is_credit(ln.text))
+            and _mostly_words(ln) and not is_credit(ln.text))
 
 
 def _reach_over_near(lines: list[_Line], start: int, indices: range) -> int:

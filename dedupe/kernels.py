@@ -150,6 +150,14 @@ def join_words(cps: np.ndarray, word: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def _doubled(a: np.ndarray) -> np.ndarray:
+    """`a` copied into an array twice as long (its first axis), the rest left unset."""
+    out = np.empty((2 * a.shape[0],) + a.shape[1:], dtype=a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+@njit(cache=True, nogil=True)
 def candidate_pairs(sigs: np.ndarray, sizes: np.ndarray, lens: np.ndarray, first: np.ndarray, last: np.ndarray,
                     out: np.ndarray, jaccard_floor: float, containment_floor: float) -> tuple[np.ndarray, np.ndarray]:
     """The pairs (i < j, row by row) of an article's paragraphs worth verifying, and whether each is
@@ -183,12 +191,7 @@ def candidate_pairs(sigs: np.ndarray, sizes: np.ndarray, lens: np.ndarray, first
             if is_near or (abs(lens[i] - lens[j]) <= 1 and (
                     min(lens[i], lens[j]) < 2 or first[i] == first[j] or last[i] == last[j])):
                 if m == pairs.shape[0]:
-                    grown = np.empty((2 * m, 2), dtype=np.int64)
-                    grown[:m] = pairs
-                    pairs = grown
-                    grown_near = np.empty(2 * m, dtype=np.bool_)
-                    grown_near[:m] = near
-                    near = grown_near
+                    pairs, near = _doubled(pairs), _doubled(near)
                 pairs[m, 0] = i
                 pairs[m, 1] = j
                 near[m] = is_near

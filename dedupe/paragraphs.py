@@ -397,11 +397,13 @@ def _collapse_captions(captions: Sequence[str], params: CollapseParams, hasher: 
             uf.union(first_of[key], i)
         else:
             first_of[key] = i
-    # short captions and credits re-printed with one word more or less ("January 18, 2008 - 5:44PM")
-    for i in range(len(paras) if len(paras) <= params.max_compared else 0):
-        for j in range(i + 1, len(paras)):
-            if min(paras[i].n, paras[j].n) >= 3 and within_one_word(paras[i].tokens, paras[j].tokens):
-                uf.union(i, j)
+    # short captions and credits re-printed with one word more or less ("January 18, 2008 - 5:44PM"),
+    # pair by pair up to max_compared captions
+    if len(paras) <= params.max_compared:
+        for i in range(len(paras)):
+            for j in range(i + 1, len(paras)):
+                if min(paras[i].n, paras[j].n) >= 3 and within_one_word(paras[i].tokens, paras[j].tokens):
+                    uf.union(i, j)
     out: list[tuple[int, str]] = []
     for group in uf.groups():
         g = sorted(group)
